@@ -1,0 +1,1 @@
+"""Pitstop Lambda code asset: AppSync resolvers (handler) and the DynamoDB stream publisher."""

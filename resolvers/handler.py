@@ -1,0 +1,166 @@
+"""AppSync direct Lambda resolver: Powertools AppSyncResolver routes each field to a short function.
+
+Auth modes are enforced by the schema's directives before this runs; this adds what directives
+cannot say: tracking-token checks, hiding `customer` from non-staff callers, and a second staff check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import AppSyncResolver
+
+from . import store, tickets
+from .errors import (
+    TICKET_NOT_FOUND,
+    InternalFailure,
+    NotFoundError,
+    PitstopError,
+    UnauthorizedException,
+)
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
+STAFF_GROUP = "staff"
+
+
+@dataclass(frozen=True)
+class Caller:
+    staff: bool
+    username: str | None = None
+
+
+def caller_of(identity: Any) -> Caller:
+    """Staff = a Cognito user-pool identity in the group "staff"; API key (null), IAM etc. are not."""
+    if not isinstance(identity, Mapping) or "userArn" in identity or "claims" not in identity:
+        return Caller(staff=False)
+    claims = identity.get("claims") or {}
+    groups = identity.get("groups") or claims.get("cognito:groups") or []
+    if isinstance(groups, str):
+        groups = [g.strip() for g in groups.split(",")]
+    if STAFF_GROUP not in groups:
+        return Caller(staff=False)
+    username = identity.get("username") or claims.get("cognito:username") or claims.get("username")
+    username = username or identity.get("sub")
+    return Caller(staff=True, username=str(username) if username else None)
+
+
+def _require_staff(caller: Caller) -> None:
+    if not caller.staff:
+        raise UnauthorizedException()
+
+
+def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Stored:
+    """The ticket, if this caller may see it; otherwise the very same NotFoundError as an unknown id."""
+    stored = store.get(ticket_id) if tickets.is_ticket_id(ticket_id) else None
+    if stored is None or not (caller.staff or tickets.token_matches(tracking_token, stored.token_hash)):
+        raise NotFoundError(TICKET_NOT_FOUND)
+    return stored
+
+
+# ------------------------------------------------------------------------------------------------ fields
+
+
+def get_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _visible(caller, args.get("id"), args.get("trackingToken"))
+    return tickets.view(stored.ticket, staff=caller.staff)
+
+
+def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    status = args.get("status")
+    if status is not None:
+        status = tickets.validate_status(status)
+    limit = tickets.validate_limit(args.get("limit"))
+    items, next_token = store.page(status, limit, args.get("nextToken"))
+    return {"items": [tickets.view(t, staff=True) for t in items], "nextToken": next_token}
+
+
+def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    stored = store.get_by_reference(tickets.normalize_reference(args.get("reference")))
+    if stored is None:
+        raise NotFoundError(TICKET_NOT_FOUND)
+    return tickets.view(stored.ticket, staff=True)
+
+
+def create_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    data = tickets.validate_create_input(args.get("input"))
+    ticket, token = store.put_new(data)
+    logger.info("ticket created", extra={"ticketId": ticket["id"], "reference": ticket["reference"]})
+    return {"ticket": tickets.view(ticket, staff=caller.staff), "trackingToken": token}
+
+
+def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    data = tickets.validate_update_input(args.get("input"))
+    if not tickets.is_ticket_id(data["id"]):
+        raise NotFoundError(TICKET_NOT_FOUND)
+    ticket = store.apply_change(
+        data["id"], data["status"], caller.username, data.get("note"), data.get("expectedVersion")
+    )
+    logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})
+    return tickets.view(ticket, staff=True)
+
+
+def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> None:
+    """Runs once at subscribe time: refuse (NotFoundError) unless the caller may see the ticket."""
+    _visible(caller, args.get("id"), args.get("trackingToken"))
+    return None
+
+
+ROUTES: dict[tuple[str, str], Callable[[Caller, Mapping[str, Any]], Any]] = {
+    ("Query", "ticket"): get_ticket,
+    ("Query", "tickets"): list_tickets,
+    ("Query", "ticketByReference"): ticket_by_reference,
+    ("Mutation", "createTicket"): create_ticket,
+    ("Mutation", "updateTicketStatus"): update_ticket_status,
+    ("Subscription", "onTicketUpdated"): subscribe_ticket_updated,
+}
+
+
+# --------------------------------------------------------------------------------------------- entry point
+
+
+def build_router() -> AppSyncResolver:
+    """A fresh router for one invocation.
+
+    Thread safety: Powertools keeps the current event on the router (`app.current_event`, and
+    class-level `Router.current_event`). The local runtime calls lambda_handler from several threads,
+    so one shared router would let an invocation read another's event (identity included). A router
+    per invocation isolates them without serialising requests as a lock would; our functions read
+    only their own instance's `current_event`. Building one costs a few dict insertions.
+    """
+    app = AppSyncResolver()
+    for (type_name, field_name), fn in ROUTES.items():
+        app.resolver(type_name=type_name, field_name=field_name)(_bind(app, fn))
+    return app
+
+
+def _bind(app: AppSyncResolver, fn: Callable[[Caller, Mapping[str, Any]], Any]) -> Callable[..., Any]:
+    def call(**arguments: Any) -> Any:
+        return fn(caller_of(app.current_event.raw_event.get("identity")), arguments)
+
+    return call
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    """Entry point. Named errors pass through; anything else is logged and becomes InternalFailure."""
+    info = (event.get("info") or {}) if isinstance(event, dict) else {}
+    log = {"field": f"{info.get('parentTypeName')}.{info.get('fieldName')}"}
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        log["requestId"] = str(request_id)
+    try:
+        result = build_router().resolve(event, context)
+    except PitstopError as exc:
+        logger.info("refused", extra={**log, "errorType": type(exc).__name__})
+        raise
+    except Exception:
+        logger.exception("unexpected failure", extra=log)
+        raise InternalFailure() from None
+    logger.info("resolved", extra=log)
+    return result

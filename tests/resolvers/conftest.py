@@ -1,0 +1,152 @@
+"""Shared fixtures: moto (mock_aws), the tickets table exactly as the brief designs it, SNS -> SQS."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+REGION = "us-east-1"
+TABLE = "pitstop-tickets-test"
+
+
+def create_table(client: Any, name: str = TABLE) -> dict[str, Any]:
+    """The single table: pk only, on-demand, stream NEW_IMAGE, GSIs byStatus and byCreated, TTL expiresAt."""
+    desc = client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
+            {"AttributeName": "entity", "AttributeType": "S"},
+            {"AttributeName": "createdKey", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byStatus",
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "createdKey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "byCreated",
+                "KeySchema": [
+                    {"AttributeName": "entity", "KeyType": "HASH"},
+                    {"AttributeName": "createdKey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+    )
+    return desc
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and the resolvers' environment; never a real endpoint."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "TABLE_NAME": TABLE,
+        "POWERTOOLS_SERVICE_NAME": "pitstop",
+        "STAFF_PAGE_URL": "https://shop.example.com/staff",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TOPIC_ARN", "GRAPHQL_URL"):
+        monkeypatch.delenv(key, raising=False)
+
+
+_MOTO_LOCK = threading.RLock()
+_ATOMIC_METHODS = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items")
+
+
+def _atomic(method: Any) -> Any:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _MOTO_LOCK:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+@pytest.fixture
+def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto, with its DynamoDB backend made linearizable.
+
+    moto checks conditions and writes without a lock, and a cancelled transaction restores a deep copy
+    of the whole table taken when it started, erasing writes that committed meanwhile. DynamoDB itself
+    is atomic per item and serializable per transaction; the tests that run writers concurrently
+    model that by serialising moto's backend calls.
+    """
+    for name in _ATOMIC_METHODS:
+        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def ddb(aws: None) -> Any:
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def table(ddb: Any) -> dict[str, Any]:
+    return create_table(ddb)
+
+
+@pytest.fixture
+def inbox(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An SNS topic (TOPIC_ARN) with an SQS queue subscribed; returns a function reading what arrived."""
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="pitstop-staff")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="staff-mail")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=attributes["QueueArn"])
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+
+    def read() -> list[dict[str, Any]]:
+        out = []
+        while True:
+            msgs = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not msgs:
+                return out
+            for m in msgs:
+                out.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    return read
+
+
+def load_event(name: str, **arguments: Any) -> dict[str, Any]:
+    """A recorded AppSync direct-Lambda event from tests/events, with its arguments replaced if given."""
+    event = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")))
+    if arguments:
+        event["arguments"] = arguments
+        event["info"]["variables"] = copy.deepcopy(arguments)
+    return event
+
+
+@pytest.fixture(name="load_event")
+def load_event_fixture() -> Any:
+    return load_event

@@ -1,0 +1,272 @@
+"""resolvers.publisher: real stream records (moto's stream), a loopback GraphQL endpoint, SNS -> SQS."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from resolvers import notify, publisher, store, tickets
+
+pytestmark = pytest.mark.usefixtures("table")
+
+DATA = tickets.validate_create_input(
+    {
+        "vehicle": {"make": "Škoda", "model": "Octavia", "year": 2019, "vin": "1HGCM82633A004352"},
+        "description": "Clutch slips in third gear.\nStarted last week.",
+        "customer": {"name": "Jana Nováková", "email": "jana@example.com", "phone": "+420 601 123 456"},
+    }
+)
+
+
+class GraphQLEndpoint:
+    """A tiny HTTP server on loopback that records POSTs and answers like AppSync would."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.reply: tuple[int, dict[str, Any]] | None = None  # None: echo the ticket as `data`
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                endpoint.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status, payload = endpoint.reply or (
+                    200,
+                    {"data": {"publishTicketChange": body["variables"]["ticket"]}},
+                )
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/graphql"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphQLEndpoint]:
+    server = GraphQLEndpoint()
+    monkeypatch.setenv("GRAPHQL_URL", server.url)
+    yield server
+    server.close()
+
+
+def stream_event(table: dict[str, Any]) -> dict[str, Any]:
+    """What Lambda's event source mapping hands the publisher: moto's stream records, Lambda-shaped."""
+    # botocore picks account-based stream endpoints (ACCOUNT.streams-ddb...), which moto 5.2 does not route
+    streams = boto3.client(
+        "dynamodbstreams", region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled")
+    )
+    arn = table["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator)["Records"]:
+            record["eventSourceARN"] = arn
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):
+                record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+            records.append(record)
+    return json.loads(json.dumps({"Records": records}, default=str))
+
+
+def test_stream_event_shape(table: dict[str, Any]) -> None:
+    store.put_new(DATA)
+    event = stream_event(table)
+    kinds = [store.deserialize(r["dynamodb"]["NewImage"])["entity"] for r in event["Records"]]
+    assert sorted(kinds) == ["REF", "TICKET"]
+    record = event["Records"][0]
+    assert record["eventName"] == "INSERT" and record["eventSource"] == "aws:dynamodb"
+    assert {"Keys", "NewImage", "SequenceNumber", "StreamViewType"} <= set(record["dynamodb"])
+    assert record["dynamodb"]["StreamViewType"] == "NEW_IMAGE"
+
+
+def test_insert_publishes_full_ticket_then_mails_staff(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    ticket, _ = store.put_new(DATA)
+    result = publisher.lambda_handler(stream_event(table), None)
+    assert result == {"batchItemFailures": []}
+
+    [request] = endpoint.requests
+    assert request["path"] == "/graphql"
+    body = request["body"]
+    assert "publishTicketChange(ticket: $ticket)" in body["query"]
+    for field in ("customer { name email phone }", "history { status at by note }", "vehicle { make model"):
+        assert field in body["query"]
+    published = body["variables"]["ticket"]
+    assert published == ticket  # every Ticket field, customer included; no tokenHash/pk/entity/createdKey
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    assert re.fullmatch(
+        r"AWS4-HMAC-SHA256 Credential=[A-Z0-9a-z]+/\d{8}/us-east-1/appsync/aws4_request, "
+        r"SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}",
+        headers["authorization"],
+    )
+    assert re.fullmatch(r"\d{8}T\d{6}Z", headers["x-amz-date"])
+    assert headers["x-amz-security-token"] == os.environ["AWS_SESSION_TOKEN"]
+    assert headers["content-type"] == "application/json"
+
+    [mail] = inbox()
+    assert mail["Subject"] == f"New ticket {ticket['reference']}: 2019 Skoda Octavia"
+    assert "Clutch slips in third gear." in mail["Message"]
+    assert "jana@example.com" in mail["Message"] and "+420601123456" in mail["Message"]
+    assert f"https://shop.example.com/staff?ticket={ticket['id']}" in mail["Message"]
+    attributes = {k: v["Value"] for k, v in mail["MessageAttributes"].items()}
+    assert attributes == {"event": "TICKET_CREATED", "status": "SUBMITTED"}
+
+
+def test_status_change_publishes_without_mail(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    ticket, _ = store.put_new(DATA)
+    store.apply_change(ticket["id"], "RECEIVED", "staff-jane", "In bay 3.", 1)
+    event = stream_event(table)
+    assert [r["eventName"] for r in event["Records"]].count("MODIFY") == 1
+    assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}
+    versions = [r["body"]["variables"]["ticket"]["version"] for r in endpoint.requests]
+    assert versions == [1, 2]
+    assert endpoint.requests[1]["body"]["variables"]["ticket"]["history"][-1]["note"] == "In bay 3."
+    assert len(inbox()) == 1  # the INSERT only
+
+
+def test_failing_sns_reports_that_record_only(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket, _ = store.put_new(DATA)
+    store.apply_change(ticket["id"], "RECEIVED", "staff-jane", None, None)
+    monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
+    event = stream_event(table)
+    insert = next(
+        r
+        for r in event["Records"]
+        if r["eventName"] == "INSERT" and store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
+    )
+    result = publisher.lambda_handler(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": insert["dynamodb"]["SequenceNumber"]}]}
+    assert len(endpoint.requests) == 2  # published first, then the e-mail failed
+
+
+def test_whole_batch_failing_is_reported_not_raised(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    store.put_new(DATA)
+    endpoint.reply = (
+        200,
+        {"data": None, "errors": [{"errorType": "Unauthorized", "message": "Not Authorized"}]},
+    )
+    event = stream_event(table)
+    result = publisher.lambda_handler(event, None)
+    ticket_records = [
+        r for r in event["Records"] if store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
+    ]
+    assert result["batchItemFailures"] == [
+        {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in ticket_records
+    ]
+    assert inbox() == []  # no e-mail before the publish succeeded
+
+
+@pytest.mark.parametrize("status", [202, 401, 500])
+def test_http_error_fails_the_record(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any, status: int
+) -> None:
+    store.put_new(DATA)
+    endpoint.reply = (status, {"errors": [{"errorType": "UnauthorizedException", "message": "no"}]})
+    result = publisher.lambda_handler(stream_event(table), None)
+    assert len(result["batchItemFailures"]) == 1
+
+
+def test_non_ticket_and_remove_records_are_ignored(endpoint: GraphQLEndpoint) -> None:
+    image = {"pk": {"S": "REF#PS-222222"}, "entity": {"S": "REF"}, "id": {"S": "x"}}
+    event = {
+        "Records": [
+            {
+                "eventID": "1",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {"NewImage": image, "SequenceNumber": "100", "StreamViewType": "NEW_IMAGE"},
+            },
+            {
+                "eventID": "2",
+                "eventName": "REMOVE",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {"Keys": {"pk": {"S": "CLIENT#abc"}}, "SequenceNumber": "101"},
+            },
+        ]
+    }
+    assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}
+    assert endpoint.requests == []
+    assert publisher.record_handler.__doc__
+
+
+def test_publish_needs_http_url_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHQL_URL", "file:///etc/passwd")
+    with pytest.raises(publisher.PublishError, match="http"):
+        publisher.publish({"id": "x"})
+    monkeypatch.setenv("GRAPHQL_URL", "http://127.0.0.1:9/graphql")
+    monkeypatch.setattr(publisher.boto3.session.Session, "get_credentials", lambda self: None)
+    with pytest.raises(publisher.PublishError, match="credentials"):
+        publisher.publish({"id": "x"})
+
+
+def test_publish_signs_for_the_region(endpoint: GraphQLEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    assert publisher.publish({"id": "x"}) == {"publishTicketChange": {"id": "x"}}
+    auth = endpoint.requests[0]["headers"]["Authorization"]
+    assert "/eu-central-1/appsync/aws4_request" in auth
+
+
+# ------------------------------------------------------------------------------------------------- notify
+
+
+def test_subject_is_short_ascii_one_line() -> None:
+    ticket = {
+        "reference": "PS-ABCDEF",
+        "vehicle": {"make": "Citroën\nDS", "model": "Ü" * 50 + "\t" + "x" * 80, "year": 1970},
+    }
+    subject = notify.subject(ticket)
+    assert len(subject) <= 99 and subject.isascii() and subject.isprintable()
+    assert subject.startswith("New ticket PS-ABCDEF: 1970 Citroen DS UUU") and subject.endswith("...")
+    assert notify.subject({"reference": "PS-ABCDEF", "vehicle": {"make": "Ford", "model": "T"}}) == (
+        "New ticket PS-ABCDEF: Ford T"
+    )
+
+
+def test_body_without_optional_fields_and_without_staff_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STAFF_PAGE_URL")
+    ticket = {
+        "id": "i" * 24,
+        "reference": "PS-ABCDEF",
+        "status": "SUBMITTED",
+        "vehicle": {"make": "Ford", "model": "T", "mileage": 12},
+        "description": "Rattles.",
+        "customer": {"name": "Sam", "phone": "+442079460958"},
+        "createdAt": "2024-01-01T00:00:00.000Z",
+    }
+    body = notify.body(ticket)
+    assert "Mileage:  12" in body and "E-mail" not in body and "Phone:  +442079460958" in body
+    assert "(staff page) ticket PS-ABCDEF" in body
+    monkeypatch.setenv("STAFF_PAGE_URL", "https://x.example/staff?tab=all")
+    assert "https://x.example/staff?tab=all&ticket=" + "i" * 24 in notify.body(ticket)
