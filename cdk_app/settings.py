@@ -1,0 +1,111 @@
+"""Everything the app reads from outside: the project files and the CDK context, in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constructs import Node
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The public Powertools layer (AWS-owned account, the same in every commercial region).
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+# Layer version of AWSLambdaPowertoolsPythonV3-python313-arm64; overridable with -c powertoolsLayerVersion=N.
+DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+
+LOG_RETENTION_DAYS = (7, 14, 30, 90, 180, 365)
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+def load_api_config(root: Path) -> dict[str, Any]:
+    """api_config.json: auth modes, resolvers and filters, declared once (the local stack reads it too)."""
+    return json.loads((root / "api_config.json").read_text(encoding="utf-8"))
+
+
+def _as_list(value: Any) -> list[str]:
+    """Context values from `-c key=value` arrive as strings; from cdk.json as JSON. Accept both."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            value = json.loads(text)
+        else:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _as_int(value: Any, default: int) -> int:
+    return default if value is None or value == "" else int(value)
+
+
+def _as_bool(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The stack's inputs. `stage` prod keeps data (RETAIN + deletion protection); others are disposable."""
+
+    stage: str = "dev"
+    staff_emails: list[str] = field(default_factory=list)
+    api_key_expires: dt.datetime | None = None
+    api_key_expiry_days: int = 365
+    api_key_generation: int = 1
+    allow_password_auth: bool = True
+    log_retention_days: int = 30
+    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
+    frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
+    root: Path = PROJECT_ROOT
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @classmethod
+    def from_context(cls, node: Node, root: Path = PROJECT_ROOT) -> Settings:
+        ctx = node.try_get_context
+        stage = str(ctx("stage") or "dev")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", stage):
+            raise ValueError(f"context stage={stage!r}: use lower-case letters, digits and '-' (max 20)")
+        emails = _as_list(ctx("staffEmails"))
+        bad = [e for e in emails if not _EMAIL.match(e)]
+        if bad:
+            raise ValueError(f"context staffEmails has invalid addresses: {bad}")
+        expires_raw = ctx("apiKeyExpires")
+        expires = None
+        if expires_raw:
+            expires = dt.datetime.fromisoformat(str(expires_raw).replace("Z", "+00:00"))
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=dt.UTC)
+        days = _as_int(ctx("apiKeyExpiryDays"), 365)
+        if not 1 <= days <= 365:
+            raise ValueError("context apiKeyExpiryDays must be between 1 and 365 (AppSync's limits)")
+        retention_days = _as_int(ctx("logRetentionDays"), 30)
+        if retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"context logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
+        dist = ctx("frontendDist")
+        dist_path = Path(dist) if dist else root / "frontend" / "dist"
+        if not dist_path.is_absolute():
+            dist_path = root / dist_path
+        return cls(
+            stage=stage,
+            staff_emails=emails,
+            api_key_expires=expires,
+            api_key_expiry_days=days,
+            api_key_generation=_as_int(ctx("apiKeyGeneration"), 1),
+            allow_password_auth=_as_bool(ctx("allowPasswordAuth"), True),
+            log_retention_days=retention_days,
+            powertools_layer_version=_as_int(ctx("powertoolsLayerVersion"), DEFAULT_POWERTOOLS_LAYER_VERSION),
+            frontend_dist=dist_path,
+            root=root,
+        )

@@ -1,0 +1,103 @@
+"""The one Pitstop stack: it only wires the constructs (data, auth, api, site, notifications)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from .api import Api
+from .auth import Auth
+from .data import Data
+from .functions import powertools_layer_arn
+from .lambda_asset import resolvers_code
+from .notifications import Notifications
+from .settings import Settings, load_api_config
+from .site import Site
+
+
+class PitstopStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        config = load_api_config(settings.root)
+        Tags.of(self).add("project", "pitstop")
+        Tags.of(self).add("stage", settings.stage)
+
+        # One code asset and one layer for both functions: the same `resolvers` package.
+        code = resolvers_code(settings.root)
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn(Aws.REGION, settings.powertools_layer_version)
+        )
+
+        self.data = Data(self, "Data", settings=settings)
+        self.auth = Auth(self, "Auth", settings=settings, staff_group=config["staffGroup"])
+        self.api = Api(
+            self,
+            "Api",
+            settings=settings,
+            config=config,
+            table=self.data.table,
+            user_pool=self.auth.user_pool,
+            code=code,
+            layer=layer,
+        )
+        self.site = Site(
+            self,
+            "Site",
+            settings=settings,
+            outputs_json=amplify_outputs(config, self.api, self.auth, settings),
+        )
+        self.notifications = Notifications(
+            self,
+            "Notifications",
+            settings=settings,
+            config=config,
+            table=self.data.table,
+            api=self.api,
+            staff_page_url=f"{self.site.url}/staff",
+            code=code,
+            layer=layer,
+        )
+
+        outputs = {
+            "GraphqlUrl": (self.api.graphql_url, "AppSync GraphQL endpoint (data.url)"),
+            "RealtimeUrl": (self.api.realtime_url, "AppSync real-time WebSocket endpoint"),
+            "SiteUrl": (
+                self.site.url,
+                "Customer page; staff page at /staff; outputs at /amplify_outputs.json",
+            ),
+            "UserPoolId": (self.auth.user_pool.user_pool_id, "Staff user pool"),
+            "UserPoolClientId": (self.auth.client.user_pool_client_id, "Staff web client"),
+            "StaffGroup": (self.auth.staff_group_name, "Cognito group for staff users"),
+            "TopicArn": (self.notifications.topic.topic_arn, "Staff notifications topic"),
+            "PublisherFailureQueueUrl": (self.notifications.failures.queue_url, "Unpublished stream records"),
+            "TableName": (self.data.table.table_name, "Tickets table"),
+            "SiteBucketName": (self.site.bucket.bucket_name, "Frontend bucket (empty it before destroy)"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)
+
+
+def amplify_outputs(config: dict[str, Any], api: Api, auth: Auth, settings: Settings) -> dict[str, Any]:
+    """The same keys the local stack serves (CONTRACT §2), filled with the deployed ids at deploy time."""
+    return {
+        "version": "1",
+        "auth": {
+            "aws_region": Aws.REGION,
+            "user_pool_id": auth.user_pool.user_pool_id,
+            "user_pool_client_id": auth.client.user_pool_client_id,
+            "username_attributes": ["email"],
+            "groups": [{config["staffGroup"]: {"precedence": 0}}],
+        },
+        "data": {
+            "url": api.graphql_url,
+            "aws_region": Aws.REGION,
+            "api_key": api.api_key,
+            "default_authorization_type": config["authorization"]["default"],
+            "authorization_types": list(config["authorization"]["additional"]),
+        },
+        "custom": {"stage": settings.stage, "realtime_url": api.realtime_url},
+    }
