@@ -1,0 +1,92 @@
+"""POST/GET /graphql, AppSync-style (APPSYNC-NOTES §2)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .auth import AuthError
+from .context import RequestContext, lambda_headers, source_ips
+from .engine import Engine, OperationError
+from .errors import request_error
+from .sigv4 import SignedRequest
+from .validation import DocumentError
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
+        media_type="application/json;charset=UTF-8",
+    )
+
+
+def unauthorized(message: str) -> Response:
+    return _json(
+        request_error(message, "UnauthorizedException"),
+        status=401,
+        headers={"x-amzn-ErrorType": "UnauthorizedException"},
+    )
+
+
+def malformed(message: str) -> Response:
+    return _json(request_error(message, "MalformedHttpRequestException"), status=400)
+
+
+def _params(request: Request, body: bytes) -> tuple[Any, Any, Any] | None:
+    """(query, variables, operationName), or None when the request cannot be parsed."""
+    if request.method == "GET":
+        query = request.query_params.get("query")
+        raw_variables = request.query_params.get("variables")
+        try:
+            variables = json.loads(raw_variables) if raw_variables else None
+        except ValueError:
+            return None
+        return query, variables, request.query_params.get("operationName")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return payload.get("query"), payload.get("variables"), payload.get("operationName")
+
+
+async def graphql_http(request: Request) -> Response:
+    engine: Engine = request.app.state.engine
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    client_ip = request.client.host if request.client else None
+    ips = source_ips(headers.get("x-forwarded-for"), client_ip)
+    signed = SignedRequest(request.method, request.url.path, request.url.query, headers, body)
+    try:
+        auth = await engine.authenticator.authenticate(signed, ips)
+    except AuthError as exc:
+        return unauthorized(exc.message)
+    if request.method == "POST" and not body.strip():
+        return malformed("Request body is empty.")
+    params = _params(request, body)
+    if params is None:
+        return malformed("Unable to parse GraphQL query.")
+    query, variables, operation_name = params
+    try:
+        op = engine.prepare(query, variables, operation_name)
+    except DocumentError as exc:
+        return malformed(str(exc))
+    except OperationError as exc:
+        return _json({"data": None, "errors": exc.errors})
+    ctx = RequestContext(
+        auth=auth,
+        headers=lambda_headers(headers),
+        variables=op.variables,
+        domain_name=engine.settings.domain_name,
+    )
+    try:
+        return _json(await engine.execute(op, ctx))
+    except OperationError as exc:
+        return _json({"data": None, "errors": exc.errors})

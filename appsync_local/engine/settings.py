@@ -1,0 +1,107 @@
+"""EngineSettings: everything the AppSync emulation needs to know about the API it serves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from ..config import api_config
+
+AUTH_MODES = ("API_KEY", "AMAZON_COGNITO_USER_POOLS", "AWS_IAM", "OPENID_CONNECT", "AWS_LAMBDA")
+
+
+@dataclass(frozen=True)
+class IamPrincipal:
+    """An IAM principal the local SigV4 verifier accepts, and the identity AppSync reports for it."""
+
+    secret_access_key: str
+    account_id: str = "000000000000"
+    user_arn: str = "arn:aws:iam::000000000000:user/local"
+    username: str = "local"
+    session_token: str | None = None  # when set, X-Amz-Security-Token must carry it
+
+
+@dataclass(frozen=True)
+class CognitoSettings:
+    """The user pool whose JWTs are accepted (AMAZON_COGNITO_USER_POOLS)."""
+
+    region: str
+    user_pool_id: str
+    client_ids: tuple[str, ...] = ()  # empty: any client id of the pool (AppSync's appIdClientRegex unset)
+    jwks_url: str | None = None  # moto: f"{moto_endpoint}/{user_pool_id}/.well-known/jwks.json"
+    issuers: tuple[str, ...] = ()  # empty: https://cognito-idp.{region}.amazonaws.com/{user_pool_id}
+    jwks: dict[str, Any] | None = None  # a key set given directly (tests); None: fetch jwks_url
+    leeway_seconds: int = 0
+
+    @property
+    def accepted_issuers(self) -> tuple[str, ...]:
+        return self.issuers or (f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}",)
+
+    @classmethod
+    def for_moto(
+        cls, moto_endpoint: str, region: str, user_pool_id: str, client_ids: Sequence[str] = ()
+    ) -> CognitoSettings:
+        """The pool served by moto's server: JWKS from moto, moto's issuer (the AWS one)."""
+        return cls(
+            region=region,
+            user_pool_id=user_pool_id,
+            client_ids=tuple(client_ids),
+            jwks_url=f"{moto_endpoint.rstrip('/')}/{user_pool_id}/.well-known/jwks.json",
+        )
+
+
+def _default_handler() -> str:
+    for source in api_config().get("dataSources", {}).values():
+        if source.get("type") == "AWS_LAMBDA" and source.get("handler"):
+            return str(source["handler"])
+    return "resolvers.handler.lambda_handler"
+
+
+@dataclass
+class EngineSettings:
+    """How the local AppSync is set up. Only what differs from api_config.json is needed."""
+
+    api_keys: dict[str, datetime] = field(default_factory=dict)  # key -> expiry (timezone-aware)
+    cognito: CognitoSettings | None = None
+    iam_principals: dict[str, IamPrincipal] = field(default_factory=dict)  # access key id -> principal
+    region: str = "us-east-1"
+    handler: str = field(default_factory=_default_handler)  # import path "package.module.function"
+    domain_name: str | None = None  # request.domainName in Lambda events (AppSync: custom domain or null)
+    extra_routes: list[BaseRoute] = field(default_factory=list)  # mounted next to /graphql
+    api_config: dict[str, Any] | None = None  # None: api_config.json
+    schema_sdl: str | None = None  # None: schema.graphql
+    # Lambda emulation
+    function_name: str = "pitstop-resolver"
+    account_id: str = "000000000000"  # in the resolver function's ARN (context.invoked_function_arn)
+    lambda_timeout_seconds: float = 30.0
+    lambda_memory_mb: int = 512
+    lambda_unhandled_error_type: bool = False  # True: errorType "Lambda:Unhandled" (older AppSync reports)
+    lambda_environment: dict[str, str] = field(default_factory=dict)  # set in os.environ before invoking
+    # limits (APPSYNC-NOTES §2, §4)
+    max_query_tokens: int = 15_000
+    query_depth_limit: int | None = None  # AppSync's queryDepthLimit (1..75), unset by default
+    resolver_count_limit: int = 10_000
+    sigv4_max_skew_seconds: int = 300
+    keep_alive_seconds: float = 60.0
+    connection_timeout_ms: int = 300_000
+    max_subscriptions_per_connection: int = 200
+    max_message_bytes: int = 240 * 1024
+    # the stack's own start-up/shut-down (Starlette lifespan), run around the engine's
+    lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None
+
+    def config(self) -> dict[str, Any]:
+        return self.api_config if self.api_config is not None else api_config()
+
+    @property
+    def default_mode(self) -> str:
+        return str(self.config()["authorization"]["default"])
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        auth = self.config()["authorization"]
+        return (auth["default"], *[m for m in auth.get("additional", []) if m != auth["default"]])

@@ -1,0 +1,1 @@
+"""A tiny stand-in for the `resolvers` package: enough behaviour to exercise the engine."""

@@ -1,0 +1,10 @@
+class NotFoundError(Exception):
+    pass
+
+
+class ValidationError(Exception):
+    pass
+
+
+class UnauthorizedException(Exception):
+    pass
