@@ -1,38 +1,63 @@
 # Pitstop — the two commands: `make run` and `make test`. Both set themselves up.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pip on some machines warns about every unreachable extra index; keep the set-up output readable.
+QUIET_PIP := grep -v '^WARNING: Location' || true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-heavy bench lint setup frontend clean
+.PHONY: run test test-heavy test-remote bench lint setup frontend synth deploy clean
 
 setup: $(STAMP) frontend
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | $(QUIET_PIP)
+	$(PY) -c "import aws_lambda_powertools, moto, gql, graphql, aws_cdk, starlette"
 	touch $(STAMP)
 
-# The frontend build (Vite). Filled in by the frontend work; a no-op while frontend/ has no package.json.
+# The frontend build (Vite), rebuilt only when its sources or lockfile changed.
 frontend:
 	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend build; fi
 
+## make run: the whole stack locally, offline (see README).
 run: setup
 	$(PY) -m appsync_local
 
+## make test: lint + every test (unit, resolvers on moto, local stack, CDK checks, browser).
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest --cov=resolvers --cov=appsync_local --cov-report=term:skip-covered
 
+## make test-heavy: the long reliability and load tests.
 test-heavy: setup
 	$(PY) -m pytest -m heavy
 
+## make test-remote: the gql session tests against a deployed stage (PITSTOP_OUTPUTS=amplify_outputs.json,
+## PITSTOP_STAFF_USERNAME, PITSTOP_STAFF_PASSWORD).
+test-remote: $(STAMP)
+	@test -n "$$PITSTOP_OUTPUTS" || (echo "set PITSTOP_OUTPUTS to a deployed amplify_outputs.json" >&2; exit 2)
+	$(PY) -m pytest tests/appsync_local -m "not local_only" -k "not engine"
+
+## make bench: benchmarks, printed and written to bench/results.json.
 bench: setup
 	$(PY) -m bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+node_modules/.stamp: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## make synth / make deploy: the CDK app (deploy needs AWS credentials; see docs/deploy.md).
+synth: setup node_modules/.stamp
+	npx cdk synth
+
+deploy: setup node_modules/.stamp
+	npx cdk deploy
+
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist cdk.out .pytest_cache
+	rm -rf $(VENV) node_modules frontend/node_modules frontend/dist cdk.out .pytest_cache .coverage

@@ -1,0 +1,74 @@
+"""The local stack's settings, from the environment (every one has a default)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_PORT = 4000
+DEFAULT_STAFF_USERNAME = "staff@example.com"
+DEFAULT_STAFF_PASSWORD = "Staff-Passw0rd!"  # noqa: S105 - the documented local-only demo user
+API_KEY_DAYS = 7
+
+
+def _api_key() -> str:
+    """An AppSync-looking API key: `da2-` + 26 random lower-case letters and digits."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "da2-" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+
+def _access_key_id() -> str:
+    return "AKIALOCAL" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(11))
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    host: str
+    port: int
+    api_key: str
+    api_key_expires: int  # epoch seconds, as AppSync's `expires`
+    staff_username: str
+    staff_password: str
+    demo_data: bool
+    iam_access_key_id: str
+    iam_secret_access_key: str
+    log_level: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    @property
+    def realtime_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/graphql/realtime"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
+        env = os.environ if env is None else env
+        days = float(env.get("PITSTOP_API_KEY_DAYS") or API_KEY_DAYS)
+        return cls(
+            host=env.get("PITSTOP_HOST") or "127.0.0.1",
+            port=int(env.get("PORT") or DEFAULT_PORT),
+            api_key=env.get("PITSTOP_API_KEY") or _api_key(),
+            api_key_expires=int(time.time() + days * 86400),
+            staff_username=env.get("PITSTOP_STAFF_USERNAME") or DEFAULT_STAFF_USERNAME,
+            staff_password=env.get("PITSTOP_STAFF_PASSWORD") or DEFAULT_STAFF_PASSWORD,
+            demo_data=_flag(env.get("PITSTOP_DEMO_DATA"), default=True),
+            iam_access_key_id=env.get("PITSTOP_IAM_ACCESS_KEY_ID") or _access_key_id(),
+            iam_secret_access_key=env.get("PITSTOP_IAM_SECRET_ACCESS_KEY") or secrets.token_urlsafe(30),
+            log_level=(env.get("PITSTOP_LOG_LEVEL") or "warning").lower(),
+        )

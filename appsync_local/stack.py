@@ -1,0 +1,221 @@
+"""The local stack, assembled: moto + resources, the engine app with our routes, the stream poller.
+
+stack = LocalStack(LocalSettings.from_env())
+app = stack.start()        # moto up, resources created, environment set, the ASGI app built
+...serve app on settings.host:settings.port...
+stack.after_serving()      # poller running, demo data seeded
+stack.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import bootstrap, moto_server, outbox, static
+from .config import api_config
+from .engine.lambda_runtime import LambdaRuntime
+from .outputs import build_amplify_outputs
+from .poller import StreamPoller
+from .settings import LocalSettings
+
+log = logging.getLogger("appsync_local")
+PUBLISHER_FUNCTION = "pitstop-publisher"
+
+
+class WakePollerAfterGraphQL:
+    """ASGI wrapper: after each HTTP request to /graphql, wake the stream poller.
+
+    A mutation's write is committed before its response is sent, so the poller finds it at once; the
+    poller's own interval still catches writes made any other way.
+    """
+
+    def __init__(self, app: ASGIApp, wake: Callable[[], None]) -> None:
+        self.app, self.wake = app, wake
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope.get("path") == "/graphql":
+                self.wake()
+
+
+class LocalStack:
+    def __init__(self, settings: LocalSettings) -> None:
+        self.settings = settings
+        self.moto: moto_server.MotoProcess | None = None
+        self.resources: bootstrap.Resources | None = None
+        self.outbox: outbox.Outbox | None = None
+        self.poller: StreamPoller | None = None
+        self.outputs: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+        self.demo_references: list[str] = []
+        self.ready = False
+
+    # ------------------------------------------------------------------ start
+
+    def start(self) -> ASGIApp:
+        t0 = time.monotonic()
+        starting = moto_server.launch(self.settings.host)  # exits by itself if we die before ready()
+        self._set_environment()
+        self._preload()  # while moto boots in its own process
+        self.moto = starting.ready()
+        os.environ["AWS_ENDPOINT_URL"] = self.moto.url
+        self.timings["moto"] = time.monotonic() - t0
+        s = self.settings
+        self.resources = res = bootstrap.create_all(self.moto.url, s.staff_username, s.staff_password)
+        self.timings["resources"] = time.monotonic() - t0
+        sns = bootstrap.client("sns", res.endpoint_url)
+        self.outbox = outbox.Outbox(
+            res.topic_arn, confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token)
+        )
+        outbox.subscribe(sns, res.topic_arn, f"{s.base_url}{outbox.SNS_PATH}")
+        self.outputs = build_amplify_outputs(
+            graphql_url=s.graphql_url,
+            api_key=s.api_key,
+            region=res.region,
+            user_pool_id=res.user_pool_id,
+            user_pool_client_id=res.user_pool_client_id,
+            aws_endpoint_url=res.endpoint_url,
+            realtime_url=s.realtime_url,
+        )
+        self.poller = StreamPoller(
+            bootstrap.client("dynamodbstreams", res.endpoint_url),
+            res.stream_arn,
+            self._publisher().invoke,
+            region=res.region,
+            interval=0.1,  # plus a wake-up after every GraphQL request
+        )
+        app = WakePollerAfterGraphQL(self._engine_app(self._routes()), self.poller.wake)
+        self.timings["app"] = time.monotonic() - t0
+        return app
+
+    def _publisher(self) -> LambdaRuntime:
+        assert self.resources is not None
+        return LambdaRuntime(
+            api_config()["publisher"]["handler"],
+            function_name=PUBLISHER_FUNCTION,
+            region=self.resources.region,
+            account_id=self.resources.table_arn.split(":")[4],
+            memory_mb=256,
+        )
+
+    @staticmethod
+    def _preload() -> None:
+        """Import the engine and the Lambda code now, not on the first request."""
+        import importlib
+
+        from . import engine  # noqa: F401
+
+        config = api_config()
+        for handler in (config["dataSources"]["resolverLambda"]["handler"], config["publisher"]["handler"]):
+            try:
+                importlib.import_module(handler.rpartition(".")[0])
+            except Exception:  # a broken resolvers/ must not stop the stack; the invocation reports it
+                log.exception("preloading %s failed", handler)
+
+    def _set_environment(self) -> None:
+        """What the Lambda functions see (CDK sets the same names in AWS), and local AWS credentials;
+        AWS_ENDPOINT_URL (moto), TABLE_NAME and TOPIC_ARN follow once moto is up.
+
+        The publisher signs its IAM mutation with these credentials; moto accepts any.
+        """
+        s = self.settings
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": s.iam_access_key_id,
+                "AWS_SECRET_ACCESS_KEY": s.iam_secret_access_key,
+                "AWS_REGION": bootstrap.REGION,
+                "AWS_DEFAULT_REGION": bootstrap.REGION,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "POWERTOOLS_SERVICE_NAME": "pitstop",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
+                "GRAPHQL_URL": s.graphql_url,
+                "STAFF_PAGE_URL": f"{s.base_url}/staff",
+            }
+        )
+
+    def _set_resource_environment(self) -> None:
+        assert self.resources is not None
+        os.environ.update({"TABLE_NAME": self.resources.table_name, "TOPIC_ARN": self.resources.topic_arn})
+
+    def _routes(self) -> list[BaseRoute]:
+        assert self.outbox is not None
+        self._set_resource_environment()
+
+        async def amplify_outputs(_: Request) -> Response:
+            return JSONResponse(self.outputs, headers={"Cache-Control": "no-cache"})
+
+        async def ready(_: Request) -> Response:
+            return JSONResponse({"ready": self.ready}, status_code=200 if self.ready else 503)
+
+        return [
+            Route("/amplify_outputs.json", amplify_outputs, methods=["GET", "HEAD"]),
+            Route("/_local/ready", ready, methods=["GET"]),
+            *self.outbox.routes(),
+            *static.routes(),
+        ]
+
+    def _engine_app(self, routes: list[BaseRoute]) -> Starlette:
+        from .engine import create_app
+        from .engine.settings import CognitoSettings, EngineSettings, IamPrincipal
+
+        s, res = self.settings, self.resources
+        assert res is not None
+        account = res.table_arn.split(":")[4]
+        publisher = f"{PUBLISHER_FUNCTION}-role"
+        engine_settings = EngineSettings(
+            api_keys={s.api_key: datetime.fromtimestamp(s.api_key_expires, UTC)},
+            cognito=CognitoSettings.for_moto(
+                res.endpoint_url, res.region, res.user_pool_id, [res.user_pool_client_id]
+            ),
+            # the publisher's role, as AppSync would report an assumed-role caller
+            iam_principals={
+                s.iam_access_key_id: IamPrincipal(
+                    secret_access_key=s.iam_secret_access_key,
+                    account_id=account,
+                    user_arn=f"arn:aws:sts::{account}:assumed-role/{publisher}/{PUBLISHER_FUNCTION}",
+                    username=f"AROALOCALPUBLISHER0001:{PUBLISHER_FUNCTION}",
+                )
+            },
+            region=res.region,
+            extra_routes=routes,
+        )
+        return create_app(engine_settings)
+
+    # ------------------------------------------------------------------ after the server listens
+
+    def after_serving(self) -> None:
+        assert self.resources is not None
+        assert self.poller is not None
+        self.poller.start()
+        if self.settings.demo_data:
+            from .demo import seed
+
+            t0 = time.monotonic()
+            try:
+                self.demo_references = seed(self.settings, self.outputs)
+            except Exception:
+                log.exception("demo data: seeding failed (the stack runs without it)")
+            self.timings["demo"] = time.monotonic() - t0
+
+    # ------------------------------------------------------------------ stop
+
+    def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        if self.moto is not None:
+            self.moto.stop()
