@@ -15,47 +15,16 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
+from appsync_local import bootstrap
+
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
 TABLE = "pitstop-tickets-test"
 
 
 def create_table(client: Any, name: str = TABLE) -> dict[str, Any]:
-    """The single table: pk only, on-demand, stream NEW_IMAGE, GSIs byStatus and byCreated, TTL expiresAt."""
-    desc = client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "entity", "AttributeType": "S"},
-            {"AttributeName": "createdKey", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byStatus",
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "createdKey", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "byCreated",
-                "KeySchema": [
-                    {"AttributeName": "entity", "KeyType": "HASH"},
-                    {"AttributeName": "createdKey", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
-    )
-    return desc
+    """The single table as the local stack creates it (one definition: appsync_local.bootstrap)."""
+    return bootstrap.create_table(client, name)
 
 
 @pytest.fixture(autouse=True)
