@@ -5,8 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# pip on some machines warns about every unreachable extra index; keep the set-up output readable.
-QUIET_PIP := grep -v '^WARNING: Location' || true
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-heavy test-remote bench lint setup frontend synth deploy clean
@@ -15,7 +13,9 @@ setup: $(STAMP) frontend
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | $(QUIET_PIP)
+	@# quiet on success (pip on some machines warns about every unreachable extra index); the log on failure
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock > $(VENV)/pip.log 2>&1 \
+	  || (grep -v '^WARNING: Location' $(VENV)/pip.log; exit 1)
 	$(PY) -c "import aws_lambda_powertools, moto, gql, graphql, aws_cdk, starlette"
 	touch $(STAMP)
 
