@@ -12,6 +12,7 @@ would grow it without bound, so the child prunes all but the newest ones.
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 READY = "READY"
 KEEP_SHARD_ITERATORS = 2000
@@ -165,6 +166,82 @@ def _make_dynamodb_linearizable() -> None:
         setattr(DynamoDBBackend, name, functools.wraps(method)(locked))
 
 
+class _NoTableCopy:
+    """Stands in for the `copy` module inside moto.dynamodb.models while a checked transaction applies:
+    whole tables (the rollback backup) are not copied; anything else (e.g. an item) is, as before."""
+
+    @staticmethod
+    def deepcopy(value: object, memo: Any = None) -> object:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _transactions_without_table_copies() -> None:
+    """Stop moto deep-copying whole tables on every TransactWriteItems.
+
+    moto copies each table a transaction touches (items and stream records) so that it can roll back:
+    O(table) time and garbage per createTicket, which makes a long-running local stack ever slower.
+    Under the lock of `_make_dynamodb_linearizable`, the conditions are checked first: a failing one
+    raises the very cancellation moto would (and nothing was written); when all hold, moto applies the
+    writes with the copy made a no-op, as nothing is left to roll back. Anything unusual (a repeated
+    key, an unknown table) takes moto's own path, copy included, so its errors stay moto's.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, TransactionCanceledException
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def failed_condition(backend: Any, op_type: str, op: dict[str, Any], keys: set[str]) -> Any:
+        """None when the operation's condition holds, else moto's reason tuple; raises LookupError
+        for anything that should take moto's own path."""
+        table = backend.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        marker = f"{op['TableName']}|{sorted(key.items())}"
+        if marker in keys:
+            raise LookupError(marker)
+        keys.add(marker)
+        condition = op.get("ConditionExpression")
+        if condition is None:
+            return None
+        current = backend.get_item(op["TableName"], key)
+        check = models.get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        )
+        if check.expr(current):
+            return None
+        old = None
+        if current is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+            old = current.to_json()["Attributes"]
+        return ("ConditionalCheckFailed", ConditionalCheckFailed().message, old)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        reasons: list[Any] = []
+        keys: set[str] = set()
+        try:
+            for item in transact_items:
+                (op_type, op), *rest = item.items()
+                if rest or op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise LookupError(op_type)
+                reasons.append(failed_condition(self, op_type, op, keys) or (None, None, None))
+        except Exception:  # moto's own path reports it the way moto does
+            return original(self, transact_items)
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
+        saved, models.copy = models.copy, _NoTableCopy
+        try:
+            return original(self, transact_items)
+        finally:
+            models.copy = saved
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def _serve(host: str) -> None:
     import logging
 
@@ -178,7 +255,8 @@ def _serve(host: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _make_dynamodb_linearizable()
+    _transactions_without_table_copies()
+    _make_dynamodb_linearizable()  # after: the lock wraps the checked transaction too
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     stop = threading.Event()

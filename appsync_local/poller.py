@@ -5,9 +5,11 @@ following new shards, a child shard only after its parent is drained) and invoke
 the DynamoDB Streams event Lambda sends. It polls every `interval` and right away when woken
 (`wake()`: the local server calls it after each GraphQL request, so a committed change is published
 without waiting for the next poll). Failures are handled like an event source mapping with
-ReportBatchItemFailures and BisectBatchOnFunctionError and unlimited retries: `batchItemFailures`
+ReportBatchItemFailures, BisectBatchOnFunctionError and MaximumRetryAttempts: `batchItemFailures`
 → resume from the first failed record; a raised exception → retry the batch, halved; exponential
-backoff between tries (capped); never a record skipped, records of one shard in order.
+backoff between tries (capped); records of one shard in order. A record that still fails after the
+initial try and `retry_attempts` retries goes where the deployed mapping sends it, to the on-failure
+destination: locally it is logged and kept in `discarded`, and the shard moves on (None = retry forever).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class StreamPoller:
         max_backoff: float = 5.0,
         shard_refresh: float = 1.0,
         starting_position: str = "TRIM_HORIZON",
+        retry_attempts: int | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -116,6 +119,8 @@ class StreamPoller:
         self.max_backoff = max_backoff
         self.shard_refresh = shard_refresh
         self.starting_position = starting_position
+        self.retry_attempts = retry_attempts
+        self.discarded: list[dict[str, Any]] = []
         self.shards: dict[str, _Shard] = {}
         self.invocations = 0
         self.failed_invocations = 0
@@ -238,6 +243,8 @@ class StreamPoller:
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             shard.batch_limit = max(1, len(batch) // 2)
+            if len(batch) == 1 and self._give_up_on_head(shard):
+                return True
             self._backoff(shard)
             return False
         failed_at = first_failure(result, batch)
@@ -246,6 +253,8 @@ class StreamPoller:
             self._succeeded(shard)
             return True
         self.failed_invocations += 1
+        if failed_at > 0:
+            shard.failures = 0  # progress: retries are counted per record
         del shard.pending[:failed_at]
         log.warning(
             "publisher reported %d failed record(s) of %d on %s; retrying from sequence number %s",
@@ -254,8 +263,24 @@ class StreamPoller:
             shard.shard_id,
             batch[failed_at]["dynamodb"]["SequenceNumber"],
         )
+        if self._give_up_on_head(shard):
+            return True
         self._backoff(shard)
         return False
+
+    def _give_up_on_head(self, shard: _Shard) -> bool:
+        """After the initial try and `retry_attempts` retries, drop the first pending record."""
+        if self.retry_attempts is None or shard.failures < self.retry_attempts:
+            return False
+        record = shard.pending.pop(0)
+        self.discarded.append(record)
+        log.error(
+            "stream record %s failed %d times; sent to the on-failure destination (kept in memory)",
+            record["dynamodb"]["SequenceNumber"],
+            shard.failures + 1,
+        )
+        self._succeeded(shard)
+        return True
 
     def _succeeded(self, shard: _Shard) -> None:
         shard.failures = 0

@@ -30,6 +30,7 @@ from .poller import StreamPoller
 from .settings import LocalSettings
 
 log = logging.getLogger("appsync_local")
+RESOLVER_CONCURRENCY = 8
 PUBLISHER_FUNCTION = "pitstop-publisher"
 
 
@@ -96,6 +97,8 @@ class LocalStack:
             self._publisher().invoke,
             region=res.region,
             interval=0.1,  # plus a wake-up after every GraphQL request
+            batch_size=api_config()["publisher"]["batchSize"],
+            retry_attempts=api_config()["publisher"]["retryAttempts"],
         )
         app = WakePollerAfterGraphQL(self._engine_app(self._routes()), self.poller.wake)
         self.timings["app"] = time.monotonic() - t0
@@ -193,6 +196,9 @@ class LocalStack:
             },
             region=res.region,
             extra_routes=routes,
+            # resolvers.handler keeps no per-event state outside its per-invocation router
+            # (tests/resolvers prove concurrent calls stay apart), so it may run like several instances
+            lambda_concurrency=RESOLVER_CONCURRENCY,
         )
         return create_app(engine_settings)
 

@@ -111,10 +111,10 @@ class Notifications(Construct):
         self.event_source = sources.DynamoEventSource(
             table,
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-            batch_size=25,
+            batch_size=publisher_cfg["batchSize"],
             max_batching_window=Duration.seconds(1),
             bisect_batch_on_error=True,
-            retry_attempts=5,
+            retry_attempts=publisher_cfg["retryAttempts"],  # then the on-failure queue
             max_record_age=Duration.hours(6),
             parallelization_factor=1,  # keeps a ticket's changes in order
             report_batch_item_failures=True,

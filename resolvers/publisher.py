@@ -16,8 +16,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBStreamEvent,
+)
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
@@ -126,12 +128,24 @@ def record_handler(record: DynamoDBRecord) -> str | None:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Stream batch entry point; reports partial batch failures (ReportBatchItemFailures).
 
-    A processor per invocation (it holds per-batch state) keeps concurrent local invocations apart.
-    The whole batch failing is reported the same way rather than raised: both make the stream retry.
+    Records are handled in stream order and handling stops at the first failure, which is reported
+    together with every later record. Hand-written rather than Powertools' BatchProcessor on purpose:
+    that processor goes on past a failed record, but Lambda retries a stream from the failed record's
+    sequence number, so every later record (e-mail included) would be sent again on each retry.
     """
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
+    records = list(DynamoDBStreamEvent(event).records)
+    for index, record in enumerate(records):
+        try:
+            record_handler(record)
+        except Exception:
+            logger.exception(
+                "record failed; it and the records after it will be retried",
+                extra={"sequenceNumber": record.dynamodb.sequence_number if record.dynamodb else None},
+            )
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": r.dynamodb.sequence_number if r.dynamodb else None}
+                    for r in records[index:]
+                ]
+            }
+    return {"batchItemFailures": []}

@@ -45,12 +45,12 @@ def _params(request: Request, body: bytes) -> tuple[Any, Any, Any] | None:
         raw_variables = request.query_params.get("variables")
         try:
             variables = json.loads(raw_variables) if raw_variables else None
-        except ValueError:
+        except (ValueError, RecursionError):  # json.loads recurses on deep nesting
             return None
         return query, variables, request.query_params.get("operationName")
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(payload, dict):
         return None

@@ -1,9 +1,11 @@
-"""One emulated Lambda function: imports its handler, reloads it when its code changes, runs one event
-at a time (like a single Lambda instance: concurrent requests never share the handler's state, e.g.
-Powertools' current event), and marshals event and result through JSON as the Lambda runtime does.
+"""One emulated Lambda function: imports its handler, reloads it when its code changes, and marshals
+event and result through JSON as the Lambda runtime does.
 
-Design choice: a lock per function (one "instance") instead of a pool of isolated module copies —
-simplest, and enough for a local stack. Call `invoke` from a worker thread (asyncio.to_thread).
+Concurrency: AWS runs concurrent invocations in separate instances, each one event at a time. Here they
+share one module, so `concurrency` (default 1) bounds how many run at once: 1 behaves like a single
+instance and is safe for any handler; more is for handlers that keep no per-event state in module or
+router globals (ours builds a Powertools router per invocation for exactly this; its tests prove it).
+Call `invoke` from a worker thread (asyncio.to_thread).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+CHANGE_CHECK_SECONDS = 0.25
 _IMPORT_LOCK = threading.RLock()  # sys.modules surgery is global: one reload at a time, process-wide
 
 
@@ -92,6 +95,7 @@ class LambdaRuntime:
         memory_mb: int = 512,
         timeout_seconds: float = 30.0,
         environment: dict[str, str] | None = None,
+        concurrency: int = 1,
     ) -> None:
         module_name, _, attribute = handler.rpartition(".")
         if not module_name:
@@ -106,9 +110,13 @@ class LambdaRuntime:
         self.memory_mb = memory_mb
         self.timeout_seconds = timeout_seconds
         self.environment = dict(environment or {})
-        self._lock = threading.Lock()
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._function: Callable[[Any, Any], Any] | None = None
         self._snapshot: dict[str, int] = {}
+        self._next_check = 0.0
         self.loads = 0  # how many times the code was (re)loaded
 
     def _source_files(self) -> dict[str, int]:
@@ -139,9 +147,15 @@ class LambdaRuntime:
             return self._function
 
     def function(self) -> Callable[[Any, Any], Any]:
-        """The handler, reloaded first when any source file of its package changed."""
-        if self._function is None or self._source_files() != self._snapshot:
+        """The handler, reloaded first when any source file of its package changed (checked at most
+        every CHANGE_CHECK_SECONDS, so a busy stack does not stat the package on every call)."""
+        now = time.monotonic()
+        if self._function is None:
             return self._load()
+        if now >= self._next_check:
+            self._next_check = now + CHANGE_CHECK_SECONDS
+            if self._source_files() != self._snapshot:
+                return self._load()
         return self._function
 
     def context(self) -> LambdaContext:
@@ -156,7 +170,7 @@ class LambdaRuntime:
     def invoke(self, event: Any) -> Any:
         """Run the handler on a JSON copy of the event; return the JSON copy of its result.
         Exceptions raised by the handler propagate unchanged (their class name is the errorType)."""
-        with self._lock:
+        with self._slots:
             function = self.function()
             for name, value in self.environment.items():
                 os.environ[name] = value

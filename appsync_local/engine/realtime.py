@@ -189,7 +189,7 @@ class Connection:
             return
         try:
             message = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # json.loads recurses on deep nesting
             message = None
         if not isinstance(message, dict):
             self.error(
@@ -267,7 +267,7 @@ class Connection:
         data = payload.get("data") if isinstance(payload, dict) else None
         try:
             request = json.loads(data) if isinstance(data, str) else None
-        except ValueError:
+        except (ValueError, RecursionError):
             request = None
         if not isinstance(request, dict):
             self.error(

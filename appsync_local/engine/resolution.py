@@ -47,6 +47,7 @@ def build_routes(settings: EngineSettings) -> dict[tuple[str, str], Route]:
                     memory_mb=settings.lambda_memory_mb,
                     timeout_seconds=settings.lambda_timeout_seconds,
                     environment=settings.lambda_environment,
+                    concurrency=settings.lambda_concurrency,
                 )
             routes[(type_name, field_name)] = Route("AWS_LAMBDA", runtime=runtimes[source_name])
         elif source.get("type") == "NONE":

@@ -80,6 +80,7 @@ class EngineSettings:
     account_id: str = "000000000000"  # in the resolver function's ARN (context.invoked_function_arn)
     lambda_timeout_seconds: float = 30.0
     lambda_memory_mb: int = 512
+    lambda_concurrency: int = 1  # concurrent invocations; >1 only for handlers without per-event globals
     lambda_unhandled_error_type: bool = False  # True: errorType "Lambda:Unhandled" (older AppSync reports)
     lambda_environment: dict[str, str] = field(default_factory=dict)  # set in os.environ before invoking
     # limits (APPSYNC-NOTES §2, §4)

@@ -6,11 +6,13 @@ import decimal
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from appsync_local.engine import lambda_runtime
 from appsync_local.engine.lambda_runtime import LambdaRuntime, MarshalError, marshal
 
 HANDLER = """
@@ -42,7 +44,10 @@ def package(tmp_path: Path) -> Any:
             del sys.modules[module]
 
 
-def test_handler_reloads_when_a_file_of_its_package_changes(package: Any) -> None:
+def test_handler_reloads_when_a_file_of_its_package_changes(
+    package: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lambda_runtime, "CHANGE_CHECK_SECONDS", 0.0)
     root, name = package
     runtime = LambdaRuntime(f"{name}.handler.lambda_handler", function_name="fn")
     first = runtime.invoke({"x": 1})
@@ -65,3 +70,30 @@ def test_marshal_like_the_python_runtime() -> None:
 def test_handler_path_must_name_a_function() -> None:
     with pytest.raises(ValueError, match=r"module\.function"):
         LambdaRuntime("handler")
+
+
+SLOW_HANDLER = """
+import threading, time
+state = {"running": 0, "peak": 0}
+lock = threading.Lock()
+
+def lambda_handler(event, context):
+    with lock:
+        state["running"] += 1
+        state["peak"] = max(state["peak"], state["running"])
+    time.sleep(0.05)
+    with lock:
+        state["running"] -= 1
+    return state["peak"]
+"""
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrency_bounds_overlapping_invocations(package: Any, concurrency: int) -> None:
+    """1 = one instance, one event at a time; N = at most N at once (and N are reached)."""
+    root, name = package
+    (root / name / "slow.py").write_text(SLOW_HANDLER)
+    runtime = LambdaRuntime(f"{name}.slow.lambda_handler", concurrency=concurrency)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        peaks = list(pool.map(runtime.invoke, [{}] * 12))
+    assert max(peaks) == concurrency

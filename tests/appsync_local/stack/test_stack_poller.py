@@ -162,6 +162,37 @@ def test_a_raised_error_retries_with_bisected_batches_and_backoff(table: dict[st
     assert delivered_after_success == [f"TICKET#{i}" for i in range(4)]  # nothing skipped, in order
 
 
+def test_a_record_failing_past_the_retry_attempts_is_discarded_and_the_shard_moves_on(
+    table: dict[str, Any],
+) -> None:
+    """As the deployed mapping (retry attempts, then the on-failure queue): a poison record never blocks."""
+    recorder = Recorder()
+    poller = poller_for(table, recorder, retry_attempts=2)
+    for i in range(3):
+        put(table, f"TICKET#{i}")
+    seqs = [
+        r["dynamodb"]["SequenceNumber"]
+        for r in bootstrap.client("dynamodbstreams", table["url"]).get_records(
+            ShardIterator=poller._iterator(_first_shard(poller))
+        )["Records"]
+    ]
+    recorder.fail_sequences = {seqs[1]: 99}
+    poller.start()
+    try:
+        wait_for(lambda: poller.discarded and not _first_shard(poller).pending)
+    finally:
+        poller.stop()
+    assert [r["dynamodb"]["SequenceNumber"] for r in poller.discarded] == [seqs[1]]
+    batches = [[r["dynamodb"]["Keys"]["pk"]["S"] for r in e["Records"]] for e in recorder.events]
+    # the first try, then 2 retries from the poison record, then the rest without it
+    assert batches == [
+        ["TICKET#0", "TICKET#1", "TICKET#2"],
+        ["TICKET#1", "TICKET#2"],
+        ["TICKET#1", "TICKET#2"],
+        ["TICKET#2"],
+    ]
+
+
 def test_first_failure_follows_lambdas_rules() -> None:
     batch = [{"dynamodb": {"SequenceNumber": s}} for s in ("10", "11", "12")]
     assert first_failure({"batchItemFailures": []}, batch) is None

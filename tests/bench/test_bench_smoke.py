@@ -1,0 +1,112 @@
+"""Smoke of every benchmark (`python -m bench --smoke`: tiny sizes), so the benches cannot rot.
+
+One run of the whole bench in a subprocess (it starts its own local stack); each test then checks
+its bench's entries in the results file. Values are not held to their targets here (tiny sizes on a
+shared machine say nothing); structure and sanity are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile  # noqa: E402
+from bench.cost import breakdown  # noqa: E402
+from bench.items import item_size  # noqa: E402
+
+PREFIXES = {
+    "cold_start": "cold start:",
+    "scaling": "scaling:",
+    "request_path": "request path:",
+    "fanout": "fan-out:",
+    "frontend": "frontend:",
+    "cost": "cost:",
+}
+HEADLINES = {  # bench -> how many figures with a target it must report
+    "cold_start": 2,
+    "scaling": 2,
+    "request_path": 2,
+    "fanout": 1,
+    "frontend": 1,
+    "cost": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PITSTOP_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+    )
+    report = f"{proc.stdout}\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, f"bench --smoke exited {proc.returncode}:\n{report}"
+    assert "figure" in proc.stdout and "target" in proc.stdout  # the table was printed
+    return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def test_results_file_structure(smoke: dict[str, Any]) -> None:
+    assert smoke["smoke"] is True and smoke["errors"] == {}
+    assert isinstance(smoke["figures"], list) and smoke["figures"]
+    names = [f["name"] for f in smoke["figures"]]
+    assert len(names) == len(set(names)), "figure names must be unique (later runs compare by name)"
+    for figure in smoke["figures"]:
+        assert set(figure) == {"name", "value", "unit", "target", "pass"}, figure
+        assert isinstance(figure["name"], str) and isinstance(figure["unit"], str) and figure["unit"]
+        value = figure["value"]
+        assert isinstance(value, int | float) and not isinstance(value, bool), figure
+        assert math.isfinite(value) and value > 0, figure
+        if figure["target"] is None:
+            assert figure["pass"] is None, figure
+        else:
+            assert figure["target"].startswith("<= "), figure
+            assert figure["pass"] is (value <= float(figure["target"][3:])), figure
+
+
+@pytest.mark.parametrize("bench", list(PREFIXES))
+def test_each_bench_reports(smoke: dict[str, Any], bench: str) -> None:
+    mine = [f for f in smoke["figures"] if f["name"].startswith(PREFIXES[bench])]
+    assert len([f for f in mine if f["target"] is not None]) == HEADLINES[bench], mine
+    assert bench in smoke["details"] and smoke["details"][bench]["seconds"] >= 0
+
+
+def test_smoke_details_are_sane(smoke: dict[str, Any]) -> None:
+    details = smoke["details"]
+    assert details["scaling"]["large"]["scanned_count"] == 21  # limit + 1 through the index, no Scan
+    assert details["request_path"]["create"]["n"] >= 3
+    assert all(r["samples"] > 0 for r in details["fanout"].values() if isinstance(r, dict))
+    assert details["frontend"]["console"]["total_gzip_bytes"] > 0
+    cost = details["cost"]
+    assert math.isclose(sum(cost["usd_per_1000_tickets"].values()), cost["total_usd_per_1000_tickets"],
+                        rel_tol=1e-3)
+
+
+def test_percentile_and_item_size() -> None:
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5], 99) == 5
+    # name bytes + value bytes; map: 3 + per entry (name + value + 1)
+    assert item_size({"pk": {"S": "TICKET#a"}}) == 2 + 8
+    assert item_size({"n": {"N": "123"}}) == 1 + 3
+    assert item_size({"m": {"M": {"k": {"S": "v"}}}}) == 1 + 3 + (1 + 1 + 1)
+
+
+def test_cost_arithmetic() -> None:
+    sizes = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
+    result = breakdown({"create": 10.2, "view": 5, "change": 8, "publish": 6}, sizes)
+    q = result["quantities_per_ticket"]
+    assert q["appsync_operations"] == 1 + 5 + 5 + 6
+    assert q["dynamodb_write_units"] == (2 + 2 + 2) + 5 * 4
+    assert q["dynamodb_read_units"] == 6 + 5
+    assert result["billed_ms"]["create"] == 11  # Lambda bills whole milliseconds
+    assert math.isclose(result["usd_per_1000_tickets"]["sns_email"], 0.02)

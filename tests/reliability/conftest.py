@@ -1,0 +1,9 @@
+"""Fixtures for the reliability tests. They run against `local_stack` (tests/conftest.py); destructive
+ones start their own stack with `local_stack_factory`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
