@@ -30,8 +30,10 @@ def frontend_dist() -> Path:
     return FRONTEND / "dist"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(frontend_dist: Path) -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break every later test that calls asyncio.run (gql clients)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium)")
