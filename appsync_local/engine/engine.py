@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -74,14 +75,21 @@ class Engine:
         self.routes = build_routes(settings)
         self.resolver = FieldResolver(settings, self.authorizer, self.routes)
         self.hub = SubscriptionHub(self.schema, self.authorizer, config.get("subscriptionFilters", {}))
+        # Clients send the same few documents over and over: parse + validate each text once (only
+        # valid ones are kept; execution never mutates the AST). AppSync caches parsed documents too.
+        self._valid_document = lru_cache(maxsize=512)(self._check_document)
 
     # -- documents ---------------------------------------------------------------------------------
-    def prepare(self, query: Any, variables: Any, operation_name: Any) -> PreparedOperation:
-        """Parse (DocumentError → 400), validate and check variables (OperationError → 200, data null)."""
+    def _check_document(self, query: Any) -> DocumentNode:
         document = parse_document(query, self.settings.max_query_tokens)
         errors = validate_document(self.schema, document)
         if errors:
             raise OperationError(errors)
+        return document
+
+    def prepare(self, query: Any, variables: Any, operation_name: Any) -> PreparedOperation:
+        """Parse (DocumentError → 400), validate and check variables (OperationError → 200, data null)."""
+        document = self._valid_document(query) if isinstance(query, str) else self._check_document(query)
         if variables is None:
             variables = {}
         if not isinstance(variables, dict):

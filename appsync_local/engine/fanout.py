@@ -31,6 +31,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     get_named_type,
+    print_ast,
 )
 from graphql.execution import Executor, execute_subscription_event
 
@@ -40,6 +41,12 @@ from .errors import format_execution_error
 from .filters import argument_match, enhanced_match
 
 log = logging.getLogger("appsync_local.engine.fanout")
+# {"type":"data","id":,"payload":} around the id and the payload, as the connection's writer sends it
+_DATA_ENVELOPE = len('{"type":"data","id":,"payload":}')
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 @dataclass(eq=False)
@@ -58,11 +65,31 @@ class Subscriber:
     send: Callable[[dict[str, Any]], None]  # non-blocking: queue a message on the connection
     enhanced_filter: dict[str, Any] | None = None  # resolved; replaces argument filtering
     max_message_bytes: int = 240 * 1024
+    shape_key: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.shape_key = event_shape_key(self)
 
     def matches(self, payload: Any) -> bool:
         if self.enhanced_filter is not None:
             return enhanced_match(self.enhanced_filter, payload)
         return argument_match(self.arguments, payload)
+
+
+def event_shape_key(subscriber: Subscriber) -> str | None:
+    """What an event's `payload` for this subscriber depends on besides the event itself: the field, its
+    selection (alias included) and fragments, and the auth mode and groups that field auth checks.
+    Subscribers with the same key get the same payload, so it is computed once per event for all of
+    them (200 staff boards are 1 execution, not 200). None — never shared — when the selection uses
+    variables (e.g. @include(if: $x)), which may differ per subscriber."""
+    node = subscriber.selection  # its arguments filter events; they do not shape the payload
+    alias = node.alias.value if node.alias else ""
+    nested = print_ast(node.selection_set) if node.selection_set else ""
+    parts = [alias, nested, *(print_ast(f) for f in subscriber.fragments.values())]
+    if any("$" in part for part in parts):
+        return None
+    auth = subscriber.auth
+    return json.dumps([subscriber.field_name, parts, auth.mode, sorted(auth.groups)])
 
 
 def collect_fields(
@@ -182,26 +209,39 @@ class SubscriptionHub:
         if payload is None:
             return 0
         delivered = 0
+        shared: dict[str, tuple[dict[str, Any], int] | None] = {}  # shape key -> (payload, size)
         for subscriber in list(self._subscribers.values()):
             if mutation_field not in self._triggers.get(subscriber.field_name, ()):
                 continue
             try:
                 if not subscriber.matches(payload):
                     continue
-                message = await self._message(subscriber, payload, publisher)
+                key = subscriber.shape_key
+                if key is None or key not in shared:
+                    body = await self._payload(subscriber, payload, publisher)
+                    sized = None if body is None else (body, len(_compact(body).encode()))
+                    if key is not None:
+                        shared[key] = sized
+                else:
+                    sized = shared[key]
             except Exception:  # one subscriber's failure must not stop the others
                 log.exception("delivery to subscription %s failed", subscriber.subscription_id)
                 continue
-            if message is None:
+            if sized is None:
                 continue
-            if len(json.dumps(message, separators=(",", ":")).encode()) > subscriber.max_message_bytes:
+            body, size = sized
+            message = {"type": "data", "id": subscriber.subscription_id, "payload": body}
+            if (
+                size + len(_compact(subscriber.subscription_id)) + _DATA_ENVELOPE
+                > subscriber.max_message_bytes
+            ):
                 log.warning("dropped a %s event over the message size limit", subscriber.field_name)
                 continue
             subscriber.send(message)
             delivered += 1
         return delivered
 
-    async def _message(
+    async def _payload(
         self, subscriber: Subscriber, payload: Any, publisher: AuthContext
     ) -> dict[str, Any] | None:
         field_def = self.schema.subscription_type.fields[subscriber.field_name]  # type: ignore[union-attr]
@@ -226,4 +266,4 @@ class SubscriptionHub:
         body: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
         if result.errors:  # type: ignore[union-attr]
             body["errors"] = [format_execution_error(e, self.schema) for e in result.errors]  # type: ignore[union-attr]
-        return {"type": "data", "id": subscriber.subscription_id, "payload": body}
+        return body

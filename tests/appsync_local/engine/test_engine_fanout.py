@@ -161,3 +161,50 @@ def test_publisher_mode_must_read_the_subscriber_selection(keys: Keys) -> None:
     with serve(app) as base:
         got = asyncio.run(asyncio.wait_for(scenario(base), 30))
     assert got == [{"type": "data", "id": "id-only", "payload": {"data": {"onPut": {"id": "1"}}}}]
+
+
+def _shape_key(document: str, mode: str = "API_KEY", groups: tuple[str, ...] = ()) -> str | None:
+    from graphql import parse
+
+    from appsync_local.engine.auth import AuthContext
+    from appsync_local.engine.fanout import Subscriber
+
+    doc = parse(document)
+    op = doc.definitions[0]
+    fragments = {d.name.value: d for d in doc.definitions[1:]}
+    return Subscriber(
+        connection_id="c",
+        subscription_id="s",
+        field_name="onTicketUpdated",
+        response_key="onTicketUpdated",
+        arguments={},
+        auth=AuthContext(mode=mode, groups=groups),
+        executor=None,  # type: ignore[arg-type]
+        selection=op.selection_set.selections[0],
+        fragments=fragments,
+        send=lambda message: None,
+    ).shape_key
+
+
+def test_event_payloads_are_shared_only_between_identical_selections_and_auth() -> None:
+    """The fan-out executes one payload per shape key; what can change a payload must change the key."""
+    base = "subscription A($id: ID!) { onTicketUpdated(id: $id) { id status } }"
+    other_args = (
+        "subscription B($id: ID!, $t: String) { onTicketUpdated(id: $id, trackingToken: $t) { id status } }"
+    )
+    assert _shape_key(base) == _shape_key(base)
+    assert _shape_key(base) == _shape_key(other_args)  # arguments filter, they do not shape the payload
+    assert _shape_key(base) != _shape_key(base.replace("status", "version"))
+    assert _shape_key(base) != _shape_key(base.replace("onTicketUpdated(", "x: onTicketUpdated("))  # alias
+    assert _shape_key(base) != _shape_key(base, mode="AMAZON_COGNITO_USER_POOLS", groups=("staff",))
+    assert _shape_key(base, "AMAZON_COGNITO_USER_POOLS", ("staff",)) != _shape_key(
+        base, "AMAZON_COGNITO_USER_POOLS", ()
+    )
+    with_fragment = (
+        "subscription A($id: ID!) { onTicketUpdated(id: $id) { ...F } } fragment F on Ticket { id }"
+    )
+    assert _shape_key(with_fragment) != _shape_key(with_fragment.replace("{ id }", "{ status }"))
+    variable_inside = (
+        "subscription A($id: ID!, $s: Boolean!) { onTicketUpdated(id: $id) { id status @include(if: $s) } }"
+    )
+    assert _shape_key(variable_inside) is None  # may differ per subscriber: never shared
