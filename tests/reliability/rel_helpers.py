@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 import httpx
 import jwt
+from appsync_clients import AckingTransport
 from gql import Client, GraphQLRequest, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.appsync_auth import (
@@ -31,7 +32,6 @@ from gql.transport.appsync_auth import (
     AppSyncIAMAuthentication,
     AppSyncJWTAuthentication,
 )
-from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,20 +243,6 @@ async def gql_ws(stack: Any, auth: AppSyncAuthentication, url: str | None = None
     transport = AckingTransport(url=url or stack.realtime_url, auth=auth, connect_timeout=10)
     async with Client(transport=transport, fetch_schema_from_transport=False) as session:
         yield session, transport
-
-
-class AckingTransport(AppSyncWebsocketsTransport):
-    """gql's AppSync transport, counting start_acks (a subscription is live once acknowledged)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.start_acks = 0
-
-    def _parse_answer(self, answer: str) -> Any:
-        parsed = super()._parse_answer(answer)
-        if parsed[0] == "start_ack":
-            self.start_acks += 1
-        return parsed
 
 
 class Subscription:

@@ -71,6 +71,13 @@ def poller_for(table: dict[str, Any], handler: Recorder, **kwargs: Any) -> Strea
     return StreamPoller(streams, table["stream_arn"], handler, **options)
 
 
+def sequence_numbers(table: dict[str, Any], poller: StreamPoller) -> list[str]:
+    """The stream's records so far, read beside the poller (to tell it which ones to fail)."""
+    streams = bootstrap.client("dynamodbstreams", table["url"])
+    records = streams.get_records(ShardIterator=poller._iterator(_first_shard(poller)))["Records"]
+    return [r["dynamodb"]["SequenceNumber"] for r in records]
+
+
 def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -124,12 +131,7 @@ def test_batch_item_failure_retries_from_the_first_failed_record(table: dict[str
     poller = poller_for(table, recorder)
     for i in range(4):
         put(table, f"TICKET#{i}")
-    shard_seqs = [
-        r["dynamodb"]["SequenceNumber"]
-        for r in bootstrap.client("dynamodbstreams", table["url"]).get_records(
-            ShardIterator=poller._iterator(_first_shard(poller))
-        )["Records"]
-    ]
+    shard_seqs = sequence_numbers(table, poller)
     recorder.fail_sequences = {shard_seqs[1]: 2}
     poller.start()
     try:
@@ -170,12 +172,7 @@ def test_a_record_failing_past_the_retry_attempts_is_discarded_and_the_shard_mov
     poller = poller_for(table, recorder, retry_attempts=2)
     for i in range(3):
         put(table, f"TICKET#{i}")
-    seqs = [
-        r["dynamodb"]["SequenceNumber"]
-        for r in bootstrap.client("dynamodbstreams", table["url"]).get_records(
-            ShardIterator=poller._iterator(_first_shard(poller))
-        )["Records"]
-    ]
+    seqs = sequence_numbers(table, poller)
     recorder.fail_sequences = {seqs[1]: 99}
     poller.start()
     try:
