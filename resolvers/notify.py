@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import os
-import threading
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
+from . import aws
 
 EVENT_TICKET_CREATED = "TICKET_CREATED"
 MAX_SUBJECT = 99  # SNS: "must be less than 100 characters", ASCII, no line breaks
 
-_client_lock = threading.Lock()
-_clients: dict[tuple[str | None, str | None], Any] = {}
-
-
 def client() -> Any:
-    key = (os.environ.get("AWS_REGION"), os.environ.get("AWS_ENDPOINT_URL"))
-    with _client_lock:
-        if key not in _clients:
-            _clients[key] = boto3.session.Session().client("sns", region_name=key[0])
-        return _clients[key]
+    return aws.client("sns")
 
 
 def ascii_line(text: str) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -23,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import notify, store
+from . import aws, notify, store
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
 
@@ -56,20 +54,6 @@ _TICKET_FIELDS = (
 )
 
 
-_session_lock = threading.Lock()
-_sessions: dict[str | None, boto3.session.Session] = {}
-
-
-def _credentials() -> Any:
-    """Credentials from a cached boto3 session (a new session costs ~7 ms); refreshable ones refresh."""
-    key = os.environ.get("AWS_ACCESS_KEY_ID")
-    with _session_lock:
-        if key not in _sessions:
-            _sessions[key] = boto3.session.Session()
-        session = _sessions[key]
-    return session.get_credentials()
-
-
 class PublishError(Exception):
     """The publish mutation failed (HTTP status or GraphQL errors); the record is retried."""
 
@@ -84,11 +68,11 @@ def publish(ticket: Mapping[str, Any]) -> dict[str, Any]:
     url = os.environ["GRAPHQL_URL"]
     if not url.startswith(("https://", "http://")):
         raise PublishError("GRAPHQL_URL must be an http(s) URL")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = aws.region()
     body = json.dumps(
         {"query": PUBLISH_MUTATION, "operationName": "PublishTicketChange", "variables": {"ticket": ticket}}
     ).encode()
-    credentials = _credentials()
+    credentials = aws.credentials()
     if credentials is None:
         raise PublishError("no AWS credentials to sign the publish mutation")
     request = AWSRequest(method="POST", url=url, data=body, headers={"content-type": "application/json"})

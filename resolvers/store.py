@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from . import tickets
+from . import aws, dynamo_json, tickets
 from .errors import TICKET_NOT_FOUND, ConflictError, NotFoundError
 
 INTERNAL_KEYS = frozenset({"pk", "entity", "createdKey", "tokenHash"})
@@ -29,10 +25,6 @@ BY_CREATED = "byCreated"
 _CREATE_ATTEMPTS = 8
 _UPDATE_ATTEMPTS = 3
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-_client_lock = threading.Lock()
-_clients: dict[tuple[str | None, str | None], Any] = {}
 
 
 class StoreError(Exception):
@@ -51,39 +43,21 @@ class Stored:
 
 
 def client() -> Any:
-    """The DynamoDB client, created on first use per (region, endpoint) so env changes in tests apply.
-
-    AWS_ENDPOINT_URL (local moto server) is honoured by boto3 itself.
-    """
-    key = (os.environ.get("AWS_REGION"), os.environ.get("AWS_ENDPOINT_URL"))
-    with _client_lock:
-        if key not in _clients:
-            _clients[key] = boto3.session.Session().client("dynamodb", region_name=key[0])
-        return _clients[key]
+    """The DynamoDB client (botocore, created on first use; see aws.py)."""
+    return aws.client("dynamodb")
 
 
 def table_name() -> str:
     return os.environ["TABLE_NAME"]
 
 
-def plain(value: Any) -> Any:
-    """Decimals to int (every number we store is an integer), recursively."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
 def deserialize(image: Mapping[str, Any]) -> dict[str, Any]:
     """DynamoDB JSON (an item, or a stream NewImage) to plain Python."""
-    return plain({k: _deserializer.deserialize(v) for k, v in image.items()})
+    return dynamo_json.deserialize_item(image)
 
 
 def _serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}
+    return dynamo_json.serialize_item(item)
 
 
 def to_stored(item: Mapping[str, Any]) -> Stored:

@@ -242,7 +242,7 @@ def test_publish_needs_http_url_and_credentials(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(publisher.PublishError, match="http"):
         publisher.publish({"id": "x"})
     monkeypatch.setenv("GRAPHQL_URL", "http://127.0.0.1:9/graphql")
-    monkeypatch.setattr(publisher.boto3.session.Session, "get_credentials", lambda self: None)
+    monkeypatch.setattr(publisher.aws, "credentials", lambda: None)
     with pytest.raises(publisher.PublishError, match="credentials"):
         publisher.publish({"id": "x"})
 

@@ -1,0 +1,45 @@
+"""botocore clients and credentials, created on first use and cached per (service, region, endpoint).
+
+botocore rather than boto3: the resolvers only need two low-level clients, and importing boto3 (it
+pulls in s3transfer) would add about a third to the functions' cold start. Created lazily, so env
+changes in tests apply; AWS_ENDPOINT_URL (the local moto server) is honoured by botocore itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import botocore.session
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str | None, str | None], botocore.session.Session] = {}
+_clients: dict[tuple[str, str | None, str | None, str | None], Any] = {}
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _session() -> botocore.session.Session:
+    """One session per credentials in the environment (tests and the local stack change them)."""
+    key = (os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_PROFILE"))
+    if key not in _sessions:
+        _sessions[key] = botocore.session.Session()
+    return _sessions[key]
+
+
+def client(service: str) -> Any:
+    key = (service, region(), os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
+    with _lock:
+        if key not in _clients:
+            _clients[key] = _session().create_client(service, region_name=key[1])
+        return _clients[key]
+
+
+def credentials() -> Any:
+    """The function's credentials (refreshable ones refresh), or None when there are none."""
+    with _lock:
+        session = _session()
+    return session.get_credentials()
