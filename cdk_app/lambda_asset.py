@@ -4,7 +4,7 @@ Handler strings are then `resolvers.handler.lambda_handler` and `resolvers.publi
 and the package's relative imports work. The folder is a throw-away copy of `resolvers/` (without
 caches), so the asset hash that CDK computes depends on the package's files and nothing else: a
 change in README, frontend or tests leaves the Lambda untouched on the next deploy. No Docker, no
-pip: third-party code comes from the public Powertools layer and the runtime's boto3.
+pip: third-party code comes from the public Powertools layer and the runtime's botocore.
 """
 
 from __future__ import annotations
