@@ -169,7 +169,8 @@ class LocalStack:
             Route("/amplify_outputs.json", amplify_outputs, methods=["GET", "HEAD"]),
             Route("/_local/ready", ready, methods=["GET"]),
             *self.outbox.routes(),
-            *static.routes(),
+            # the pages call the real-time socket and moto's Cognito besides their own origin
+            *static.routes(connect_src=(self.settings.realtime_url, self.resources.endpoint_url)),
         ]
 
     def _engine_app(self, routes: list[BaseRoute]) -> Starlette:

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
+from cdk_app.csp import content_security_policy
+
 from .config import ROOT
 
 DIST = ROOT / "frontend" / "dist"
@@ -51,8 +53,20 @@ _PAGE = """<!doctype html>
 """
 
 
-def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=escape(title), text=escape(text)), status_code=status)
+def security_headers(connect_src: tuple[str, ...] = ()) -> dict[str, str]:
+    """What CloudFront's response-headers policy adds to every page (cdk_app/site.py), with the local
+    GraphQL and Cognito endpoints allowed for the pages to call, so pages are tested under the same CSP."""
+    return {
+        "Content-Security-Policy": content_security_policy(connect_src),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+
+
+def _page(title: str, text: str, headers: dict[str, str], status: int = 200) -> HTMLResponse:
+    body = _PAGE.format(title=escape(title), text=escape(text))
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def media_type(path: Path) -> str:
@@ -60,9 +74,9 @@ def media_type(path: Path) -> str:
     return known or "application/octet-stream"
 
 
-def _file(path: Path) -> FileResponse:
+def _file(path: Path, headers: dict[str, str]) -> FileResponse:
     cache = "public, max-age=31536000, immutable" if "assets" in path.parts else "no-cache"
-    return FileResponse(path, media_type=media_type(path), headers={"Cache-Control": cache})
+    return FileResponse(path, media_type=media_type(path), headers={**headers, "Cache-Control": cache})
 
 
 def _resolve(dist: Path, rel: str) -> Path | None:
@@ -73,32 +87,37 @@ def _resolve(dist: Path, rel: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def routes(dist: Path = DIST) -> list[Route]:
+def routes(dist: Path = DIST, connect_src: tuple[str, ...] = ()) -> list[Route]:
+    """`connect_src`: origins the pages call besides their own (the local real-time and Cognito)."""
+    headers = security_headers(connect_src)
+
     async def console(_: Request) -> Response:
         for name in CONSOLE_PAGES:
             page = _resolve(dist, name)
             if page is not None:
-                return _file(page)
+                return _file(page, headers)
         return _page(
             "Pitstop query console",
             "The query console comes with the frontend build (make frontend). "
             "Until then, send GraphQL to /graphql with any client.",
+            headers,
         )
 
     async def files(request: Request) -> Response:
         rel = request.path_params.get("path", "")
         found = _resolve(dist, rel) if rel else None
         if found is not None:
-            return _file(found)
+            return _file(found, headers)
         index = _resolve(dist, "index.html")
         if "." in rel.rsplit("/", 1)[-1]:
-            return _page("Not found", f"/{rel} does not exist.", status=404)
+            return _page("Not found", f"/{rel} does not exist.", headers, status=404)
         if index is not None:
-            return _file(index)
+            return _file(index, headers)
         return _page(
             "Pitstop (local)",
             "The frontend is not built yet: run `make frontend` (or `make run`, which builds it). "
             "The API is already up.",
+            headers,
         )
 
     return [

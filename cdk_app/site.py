@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from .csp import content_security_policy
 from .functions import logical_id, retention
 from .settings import Settings
 
@@ -30,23 +31,7 @@ function handler(event) {
 }
 """
 
-# The pages talk to AppSync (https + wss) and Cognito, all on *.amazonaws.com; Monaco (console) uses
-# workers from blob: URLs and inline styles.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "worker-src 'self' blob:",
-        "connect-src 'self' https://*.amazonaws.com wss://*.amazonaws.com",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "object-src 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY = content_security_policy()  # the deployed site: AWS endpoints only
 
 
 def frontend_sources(dist: Path) -> list[s3deploy.ISource]:
