@@ -12,7 +12,6 @@ would grow it without bound, so the child prunes all but the newest ones.
 
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import subprocess
@@ -170,11 +169,13 @@ class _NoTableCopy:
     """Stands in for the `copy` module inside moto.dynamodb.models while a checked transaction applies:
     whole tables (the rollback backup) are not copied; anything else (e.g. an item) is, as before."""
 
-    @staticmethod
-    def deepcopy(value: object, memo: Any = None) -> object:
+    def __init__(self, copier: Any) -> None:
+        self._copier = copier  # what moto.dynamodb.models used as `copy` until now
+
+    def deepcopy(self, value: object, memo: Any = None) -> object:
         from moto.dynamodb.models.table import Table
 
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+        return value if isinstance(value, Table) else self._copier.deepcopy(value, memo)
 
 
 def _transactions_without_table_copies() -> None:
@@ -233,7 +234,8 @@ def _transactions_without_table_copies() -> None:
             return original(self, transact_items)
         if any(code is not None for code, _, _ in reasons):
             raise TransactionCanceledException(reasons)
-        saved, models.copy = models.copy, _NoTableCopy
+        saved = models.copy
+        models.copy = _NoTableCopy(saved)
         try:
             return original(self, transact_items)
         finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
+import copy
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -53,18 +54,37 @@ def test_a_repeated_key_keeps_moto_s_own_error(ddb: Any) -> None:
     assert "Item" not in ddb.get_item(TableName="t", Key={"pk": {"S": "c1"}})
 
 
-def test_transaction_cost_does_not_grow_with_the_table(ddb: Any) -> None:
-    """moto's own path deep-copies the table per transaction; ours must not (generous bound, not a timing
-    target: 2,000 more items made one transaction several times slower before)."""
+def test_checked_transactions_never_copy_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's own path deep-copies every table a transaction touches (O(table) per create); the checked
+    path must not, whether the transaction passes or is cancelled. In-process, with a spy on the `copy`
+    module moto uses; moto's own path (a repeated key) shows the spy sees copies."""
+    from moto import mock_aws
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
 
-    def one_transaction() -> float:
-        started = time.perf_counter()
-        ddb.transact_write_items(TransactItems=[put(f"d{time.monotonic_ns()}", **NEW)])
-        return time.perf_counter() - started
+    copied: list[str] = []
 
-    small = min(one_transaction() for _ in range(5))
-    for start in range(0, 2000, 25):
-        items = [{"PutRequest": {"Item": {"pk": {"S": f"fill{i}"}}}} for i in range(start, start + 25)]
-        ddb.batch_write_item(RequestItems={"t": items})
-    large = min(one_transaction() for _ in range(5))
-    assert large < small * 3 + 0.01
+    class Spy:
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, Table):
+                copied.append(value.name)
+            return copy.deepcopy(value, memo)
+
+    monkeypatch.setattr(models, "copy", Spy)
+    monkeypatch.setattr(
+        models.DynamoDBBackend, "transact_write_items", models.DynamoDBBackend.transact_write_items
+    )
+    moto_server._transactions_without_table_copies()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        bootstrap.create_table(client, "t")
+        client.transact_write_items(TransactItems=[put("e1", **NEW), put("e2", **NEW)])
+        with pytest.raises(ClientError):
+            client.transact_write_items(TransactItems=[put("e3", **NEW), put("e1", **NEW)])
+        assert copied == []
+        with pytest.raises(ClientError):
+            client.transact_write_items(TransactItems=[put("e4"), put("e4")])
+        assert copied and set(copied) == {"t"}  # moto's own path, which the spy does see
