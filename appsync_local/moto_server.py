@@ -131,38 +131,42 @@ def _prune_shard_iterators(stop: threading.Event) -> None:
                         iterators.pop(arn, None)
 
 
-def _make_dynamodb_linearizable() -> None:
-    """Serialise moto's DynamoDB backend calls, as DynamoDB is atomic per item and per transaction.
+def linearized_dynamodb_methods() -> dict[str, Any]:
+    """moto's DynamoDB backend methods as they are now, each wrapped in one shared reentrant lock.
 
-    moto checks conditions and writes without a lock, and a cancelled transaction restores a copy of
-    the whole table taken when it started, erasing writes that committed meanwhile. The server is
-    threaded, so concurrent requests (the reliability tests send twenty at once) would otherwise lose
-    committed writes — something real DynamoDB never does.
+    DynamoDB is atomic per item and per transaction; moto checks conditions and writes without a
+    lock, and a cancelled transaction restores a copy of the whole table taken when it started,
+    erasing writes that committed meanwhile. Setting these on DynamoDBBackend serialises the calls
+    (the server child does; so do the in-process resolver tests that run writers concurrently).
     """
     import functools
 
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    for name in (
-        "get_item",
-        "put_item",
-        "update_item",
-        "delete_item",
-        "query",
-        "transact_write_items",
-        "transact_get_items",
-        "batch_write_item",
-    ):
+    names = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items",
+             "transact_get_items", "batch_write_item")  # fmt: skip
+    wrapped: dict[str, Any] = {}
+    for name in names:
         method = getattr(DynamoDBBackend, name, None)
         if method is None:
             continue
 
-        def locked(*args: object, _method=method, **kwargs: object) -> object:
+        def locked(*args: object, _method: Any = method, **kwargs: object) -> object:
             with lock:
                 return _method(*args, **kwargs)
 
-        setattr(DynamoDBBackend, name, functools.wraps(method)(locked))
+        wrapped[name] = functools.wraps(method)(locked)
+    return wrapped
+
+
+def _make_dynamodb_linearizable() -> None:
+    """The threaded server handles concurrent requests (the reliability tests send twenty at once):
+    without this, moto would lose committed writes, which real DynamoDB never does."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name, method in linearized_dynamodb_methods().items():
+        setattr(DynamoDBBackend, name, method)
 
 
 class _NoTableCopy:

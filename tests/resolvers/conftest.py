@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import functools
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from appsync_local import bootstrap
+from appsync_local import bootstrap, moto_server
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
@@ -45,19 +43,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(key, raising=False)
 
 
-_MOTO_LOCK = threading.RLock()
-_ATOMIC_METHODS = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items")
-
-
-def _atomic(method: Any) -> Any:
-    @functools.wraps(method)
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with _MOTO_LOCK:
-            return method(*args, **kwargs)
-
-    return locked
-
-
 @pytest.fixture
 def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto, with its DynamoDB backend made linearizable.
@@ -67,8 +52,8 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     is atomic per item and serializable per transaction; the tests that run writers concurrently
     model that by serialising moto's backend calls.
     """
-    for name in _ATOMIC_METHODS:
-        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+    for name, method in moto_server.linearized_dynamodb_methods().items():
+        monkeypatch.setattr(DynamoDBBackend, name, method)
     with mock_aws():
         yield
 

@@ -152,23 +152,31 @@ def test_status_change_publishes_without_mail(
     assert len(inbox()) == 1  # the INSERT only
 
 
-def test_failing_sns_reports_that_record_only(
+def first_ticket_record(event: dict[str, Any]) -> int:
+    """Index of the first record that is a ticket (REF/CLIENT items of the transaction may precede it)."""
+    return next(
+        i
+        for i, r in enumerate(event["Records"])
+        if store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
+    )
+
+
+def failures_from(event: dict[str, Any], index: int) -> list[dict[str, str]]:
+    """What the publisher reports when record `index` fails: it and every later record."""
+    return [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"][index:]]
+
+
+def test_failing_sns_reports_that_record_and_every_later_one(
     table: dict[str, Any], endpoint: GraphQLEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket, _ = store.put_new(DATA)
     store.apply_change(ticket["id"], "RECEIVED", "staff-jane", None, None)
     monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
     event = stream_event(table)
-    insert = next(
-        r
-        for r in event["Records"]
-        if r["eventName"] == "INSERT" and store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
-    )
+    insert = first_ticket_record(event)
+    assert event["Records"][insert]["eventName"] == "INSERT"
     result = publisher.lambda_handler(event, None)
-    later = event["Records"][event["Records"].index(insert) :]
-    assert result == {
-        "batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in later]
-    }
+    assert result == {"batchItemFailures": failures_from(event, insert)}
     # published first, then the e-mail failed; nothing after that record was touched (the stream
     # retries from the failed record, so handling later ones now would send them twice)
     assert len(endpoint.requests) == 1
@@ -184,14 +192,7 @@ def test_whole_batch_failing_is_reported_not_raised(
     )
     event = stream_event(table)
     result = publisher.lambda_handler(event, None)
-    first = next(
-        i
-        for i, r in enumerate(event["Records"])
-        if store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
-    )
-    assert result["batchItemFailures"] == [
-        {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"][first:]
-    ]
+    assert result["batchItemFailures"] == failures_from(event, first_ticket_record(event))
     assert len(endpoint.requests) == 1  # stopped at the first failure
     assert inbox() == []  # no e-mail before the publish succeeded
 
@@ -204,14 +205,7 @@ def test_http_error_fails_the_record(
     endpoint.reply = (status, {"errors": [{"errorType": "UnauthorizedException", "message": "no"}]})
     event = stream_event(table)
     result = publisher.lambda_handler(event, None)
-    ticket_at = next(
-        i
-        for i, r in enumerate(event["Records"])
-        if store.deserialize(r["dynamodb"]["NewImage"])["entity"] == "TICKET"
-    )
-    assert result["batchItemFailures"] == [
-        {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"][ticket_at:]
-    ]
+    assert result["batchItemFailures"] == failures_from(event, first_ticket_record(event))
 
 
 def test_non_ticket_and_remove_records_are_ignored(endpoint: GraphQLEndpoint) -> None:
