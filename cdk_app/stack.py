@@ -11,7 +11,7 @@ from constructs import Construct
 from .api import Api
 from .auth import Auth
 from .data import Data
-from .functions import powertools_layer_arn
+from .functions import RUNTIME, powertools_layer_arn
 from .lambda_asset import resolvers_code
 from .notifications import Notifications
 from .settings import Settings, load_api_config
@@ -27,7 +27,7 @@ class PitstopStack(Stack):
         Tags.of(self).add("stage", settings.stage)
 
         # One code asset and one layer for both functions: the same `resolvers` package.
-        code = resolvers_code(settings.root)
+        code = resolvers_code(self, settings.root, RUNTIME)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", powertools_layer_arn(Aws.REGION, settings.powertools_layer_version)
         )

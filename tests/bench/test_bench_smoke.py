@@ -110,3 +110,15 @@ def test_cost_arithmetic() -> None:
     assert q["dynamodb_read_units"] == 6 + 5
     assert result["billed_ms"]["create"] == 11  # Lambda bills whole milliseconds
     assert math.isclose(result["usd_per_1000_tickets"]["sns_email"], 0.02)
+
+
+def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
+    """The floor: 17 AppSync operations, the customer's 5 messages and 60 minutes, one e-mail."""
+    sizes = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
+    result = breakdown({"create": 1, "view": 1, "change": 1, "publish": 1}, sizes)
+    floor = result["floor_usd_per_1000_tickets"]
+    assert math.isclose(floor, 1000 * (17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5))
+    usd = result["usd_per_1000_tickets"]
+    assert floor < result["total_usd_per_1000_tickets"]
+    assert floor <= usd["appsync_operations"] + usd["appsync_realtime_messages"] + usd[
+        "appsync_connection_minutes"] + usd["sns_email"]

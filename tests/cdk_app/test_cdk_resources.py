@@ -11,6 +11,8 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_helpers import ROOT, STAFF_EMAILS, Synth
 
 from cdk_app.data import Data
+from cdk_app.functions import RUNTIME
+from cdk_app.lambda_package import bytecode_report, runtime_python, runtime_version
 from cdk_app.settings import Settings
 from cdk_app.site import Site
 from cdk_app.stack import amplify_outputs
@@ -232,17 +234,34 @@ def test_lambda_environments(synth: Synth, api_config) -> None:
 
 
 def test_lambda_asset_holds_only_the_resolvers_package(synth: Synth) -> None:
+    """The package's sources and, when this machine has the runtime's Python, their bytecode."""
     (props,) = {json.dumps(p["Code"]): p for p in _functions(synth).values()}.values()
     key = props["Code"]["S3Key"]
     asset_dir = synth.outdir / f"asset.{key.removesuffix('.zip')}"
     shipped = {p.relative_to(asset_dir).as_posix() for p in asset_dir.rglob("*") if p.is_file()}
-    expected = {
-        f"resolvers/{p.relative_to(ROOT / 'resolvers').as_posix()}"
+    sources = sorted(
+        p.relative_to(ROOT).as_posix()
         for p in (ROOT / "resolvers").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+    version = runtime_version(RUNTIME.name)
+    python = runtime_python(version)
+    warnings = Annotations.from_stack(synth.stack).find_warning("*", Match.string_like_regexp("precompile"))
+    if python is None:
+        assert shipped == set(sources)
+        assert warnings, "a source-only asset must be reported at synth"
+        return
+    tag = f"cpython-{version[0]}{version[1]}"
+    compiled = {
+        f"{Path(s).parent.as_posix()}/__pycache__/{Path(s).stem}.{tag}.pyc"
+        for s in sources
+        if s.endswith(".py")
     }
-    assert shipped == expected
+    assert shipped == set(sources) | compiled
     assert "resolvers/__init__.py" in shipped
+    assert not warnings
+    report = bytecode_report(asset_dir / "resolvers", python)
+    assert report and set(report.values()) == {"ok"}, report
 
 
 def test_publisher_event_source_mapping(synth: Synth) -> None:

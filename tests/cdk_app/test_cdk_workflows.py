@@ -84,3 +84,15 @@ def test_cdk_cli_is_pinned_and_node_modules_not_committed() -> None:
     assert "node_modules/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     cdk_json = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
     assert cdk_json["app"].endswith("-m cdk_app.app")
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_workflows_install_the_lambda_runtimes_python(name: str) -> None:
+    """The asset's bytecode is written by the runtime's Python; without it a deploy ships source only."""
+    from cdk_app.functions import RUNTIME
+
+    (job,) = _load(name)["jobs"].values()
+    (setup,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/setup-python")]
+    versions = str(setup["with"]["python-version"]).split()
+    assert RUNTIME.name.removeprefix("python") in versions
+    assert versions[-1] == "3.11"  # the default `python`: the version the project's venv is made with
