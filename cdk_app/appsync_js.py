@@ -3,8 +3,10 @@
 The local AppSync reads the same `subscriptionFilters` entry; here it becomes the response handler of
 the subscription's pipeline resolver (APPSYNC-NOTES §5: enhanced filtering replaces argument
 filtering). A direct Lambda resolver cannot set a filter, hence the pipeline: a function invokes the
-resolver Lambda with the direct-Lambda event shape (it raises to refuse a wrong tracking token), then
-the resolver's response sets the filter and returns null.
+resolver Lambda with the direct-Lambda event shape, then the resolver's response sets the filter and
+returns null. The Lambda refuses a wrong tracking token by *returning* {errorType, errorMessage}
+(resolvers/errors.py `as_refusal`), which the function raises with util.error: a Lambda error raised
+inside a function reaches its code as type `Lambda:Unhandled`, which would hide NotFoundError.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def invoke_lambda_function_code() -> str:
         "export function response(ctx) {\n"
         "  if (ctx.error) {\n"
         "    util.error(ctx.error.message, ctx.error.type);\n"
+        "  }\n"
+        "  if (ctx.result && ctx.result.errorType) {\n"
+        "    util.error(ctx.result.errorMessage, ctx.result.errorType);\n"
         "  }\n"
         "  return ctx.result;\n"
         "}\n"

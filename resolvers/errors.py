@@ -29,6 +29,15 @@ class UnauthorizedException(PitstopError):
         super().__init__(message)
 
 
+def as_refusal(error: PitstopError) -> dict[str, str]:
+    """The error as a *result*: {"errorType", "errorMessage"}, for fields whose Lambda AppSync invokes
+    from resolver code (the subscription check's pipeline function). There AppSync reports a raised
+    Lambda error as `Lambda:Unhandled` (aws-appsync-community#209), so the function's code raises
+    this result itself with util.error(errorMessage, errorType) and the caller sees the named type.
+    """
+    return {"errorType": type(error).__name__, "errorMessage": str(error)}
+
+
 INTERNAL_MESSAGE = "An internal error occurred."
 
 

@@ -21,6 +21,7 @@ from .errors import (
     NotFoundError,
     PitstopError,
     UnauthorizedException,
+    as_refusal,
 )
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
@@ -106,9 +107,14 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
     return tickets.view(ticket, staff=True)
 
 
-def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> None:
-    """Runs once at subscribe time: refuse (NotFoundError) unless the caller may see the ticket."""
-    _visible(caller, args.get("id"), args.get("trackingToken"))
+def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[str, str] | None:
+    """Runs once at subscribe time, from the subscription's pipeline function: None allows; unless the
+    caller may see the ticket, the NotFoundError is returned as a refusal (errors.as_refusal)."""
+    try:
+        _visible(caller, args.get("id"), args.get("trackingToken"))
+    except NotFoundError as refused:
+        logger.info("subscription refused", extra={"errorType": "NotFoundError"})
+        return as_refusal(refused)
     return None
 
 

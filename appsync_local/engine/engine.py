@@ -27,7 +27,7 @@ from .errors import AppSyncError, format_execution_error
 from .events import selection_set_graphql, selection_set_list
 from .fanout import SubscriptionHub, collect_fields, restrict_to_selection
 from .filters import resolve_filter
-from .resolution import FieldResolver, build_routes, invoke_lambda
+from .resolution import FieldResolver, build_routes, invoke_check_function, invoke_lambda
 from .scalars import install_aws_scalars
 from .settings import EngineSettings
 from .validation import parse_document, validate_document
@@ -182,7 +182,9 @@ class Engine:
         route = self.routes.get((subscription_type.name, field_name))
         if route is not None and route.kind == "AWS_LAMBDA":
             event = self._subscription_event(op, ctx, field_name, selection, fragments, arguments)
-            await invoke_lambda(route.runtime, event, self.settings)  # type: ignore[arg-type]
+            # A filtered subscription is a pipeline (check function + filter), as the CDK app builds it.
+            invoke = invoke_check_function if self.hub.filter_for(field_name) else invoke_lambda
+            await invoke(route.runtime, event, self.settings)  # type: ignore[arg-type]
         return StartedSubscription(
             field_name=field_name,
             response_key=selection.alias.value if selection.alias else field_name,

@@ -117,3 +117,21 @@ async def invoke_lambda(runtime: LambdaRuntime, event: dict[str, Any], settings:
         )
         log.debug("resolver %s raised %s: %s", event["info"]["fieldName"], error_type, message)
         raise AppSyncError(message, error_type) from exc
+
+
+async def invoke_check_function(
+    runtime: LambdaRuntime, event: dict[str, Any], settings: EngineSettings
+) -> Any:
+    """A filtered subscription's pipeline function (cdk_app/appsync_js.py `invoke_lambda_function_code`).
+
+    AppSync invokes the Lambda from resolver code here, not as a direct resolver: a raised Lambda error
+    reaches the code as `ctx.error` of type `Lambda:Unhandled` (aws-appsync-community#209), which the
+    code re-raises; a returned {errorType, errorMessage} is raised by the code with that type.
+    """
+    try:
+        result = await invoke_lambda(runtime, event, settings)
+    except AppSyncError as exc:
+        raise AppSyncError(exc.message, "Lambda:Unhandled") from exc
+    if isinstance(result, dict) and result.get("errorType"):
+        raise AppSyncError(str(result.get("errorMessage") or ""), str(result["errorType"]))
+    return result

@@ -99,7 +99,10 @@ def test_check_function_invokes_with_the_direct_lambda_event_and_relays_errors(t
         "const failed = { error: { message: 'Ticket not found', type: 'NotFoundError' } };"
         "let raised = null; try { r.response(failed); }"
         " catch (e) { raised = calls.errors[0]; }"
-        "return { req, ok: r.response({ result: null }), raised };",
+        "const refusal = { result: { errorType: 'NotFoundError', errorMessage: 'Ticket not found' } };"
+        "let refused = null; try { r.response(refusal); }"
+        " catch (e) { refused = calls.errors[1]; }"
+        "return { req, ok: r.response({ result: null }), raised, refused };",
     )
     assert out["req"]["operation"] == "Invoke"
     assert set(out["req"]["payload"]) == {
@@ -114,6 +117,8 @@ def test_check_function_invokes_with_the_direct_lambda_event_and_relays_errors(t
     assert out["req"]["payload"]["info"]["parentTypeName"] == "Subscription"
     assert out["ok"] is None
     assert out["raised"] == {"message": "Ticket not found", "type": "NotFoundError"}
+    # The resolver Lambda's returned refusal (resolvers.errors.as_refusal) is raised with its own type.
+    assert out["refused"] == {"message": "Ticket not found", "type": "NotFoundError"}
 
 
 @pytest.mark.skipif(NODE is None, reason="node not installed")

@@ -275,6 +275,22 @@ def test_wrong_token_gets_an_error_and_never_an_event(app: Any, base: str) -> No
     assert quiet
 
 
+def test_a_check_that_raises_is_lambda_unhandled_as_in_a_pipeline_function(app: Any, base: str) -> None:
+    """The filtered subscription's check runs in a pipeline function: a refusal is a returned
+    {errorType, errorMessage}; a raised error reaches the function as `Lambda:Unhandled`."""
+
+    async def scenario() -> dict[str, Any]:
+        async with await open_ws(base) as ws:
+            await init(ws)
+            return await start(ws, "s1", UPDATED % "id", {"id": "t-9", "token": "raise"}, api_key_auth(base))
+
+    assert run(scenario()) == {
+        "type": "error",
+        "id": "s1",
+        "payload": {"errors": [{"errorType": "Lambda:Unhandled", "message": "Ticket not found"}]},
+    }
+
+
 def test_two_subscriptions_duplicates_and_the_limit(app: Any, base: str, keys: Keys) -> None:
     staff = {"host": base.removeprefix("http://"), "Authorization": keys.token(groups=["staff"])}
 

@@ -69,8 +69,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         return {"ticket": ticket("t-new"), "trackingToken": "tok"}
     if field == "Mutation.updateTicketStatus":
         return ticket(args["input"]["id"], args["input"]["status"])
-    if field == "Subscription.onTicketUpdated":
-        if event["identity"] is None and args.get("trackingToken") != STAFF_TICKET_TOKEN:
+    if field == "Subscription.onTicketUpdated":  # the pipeline check's contract (resolvers.errors.as_refusal)
+        if args.get("trackingToken") == "raise":
             raise errors.NotFoundError("Ticket not found")
+        if event["identity"] is None and args.get("trackingToken") != STAFF_TICKET_TOKEN:
+            return {"errorType": "NotFoundError", "errorMessage": "Ticket not found"}
         return None
     raise errors.ValidationError(f"unexpected field {field}")
