@@ -10,6 +10,8 @@ ReportBatchItemFailures, BisectBatchOnFunctionError and MaximumRetryAttempts: `b
 backoff between tries (capped); records of one shard in order. A record that still fails after the
 initial try and `retry_attempts` retries goes where the deployed mapping sends it, to the on-failure
 destination: locally it is logged and kept in `discarded`, and the shard moves on (None = retry forever).
+Records the mapping's filter criteria do not match are dropped unseen (`record_filter`, see
+event_filter.py), as Lambda drops them.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ class StreamPoller:
         shard_refresh: float = 1.0,
         starting_position: str = "TRIM_HORIZON",
         retry_attempts: int | None = None,
+        record_filter: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -120,6 +123,8 @@ class StreamPoller:
         self.shard_refresh = shard_refresh
         self.starting_position = starting_position
         self.retry_attempts = retry_attempts
+        self.record_filter = record_filter  # Lambda-shaped record -> deliver? (FilterCriteria)
+        self.filtered_out = 0
         self.discarded: list[dict[str, Any]] = []
         self.shards: dict[str, _Shard] = {}
         self.invocations = 0
@@ -224,12 +229,19 @@ class StreamPoller:
         shard.iterator = response.get("NextShardIterator")
         shard.ended = shard.iterator is None
         if records:
-            shard.pending.extend(records)
             shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+            if self.record_filter is not None:
+                kept = [r for r in records if self.record_filter(self._lambda_record(r))]
+                self.filtered_out += len(records) - len(kept)
+                records = kept
+            shard.pending.extend(records)
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        return to_lambda_record(record, self.stream_arn, self.region)
 
     def _deliver(self, shard: _Shard) -> bool:
         batch = shard.pending[: max(1, shard.batch_limit)]
-        event = {"Records": [to_lambda_record(r, self.stream_arn, self.region) for r in batch]}
+        event = {"Records": [self._lambda_record(r) for r in batch]}
         self.invocations += 1
         try:
             result = self.invoke(event)

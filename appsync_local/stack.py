@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config
 from .engine.lambda_runtime import LambdaRuntime
+from .event_filter import record_filter
 from .outputs import build_amplify_outputs
 from .poller import StreamPoller
 from .settings import LocalSettings
@@ -99,6 +100,7 @@ class LocalStack:
             interval=0.1,  # plus a wake-up after every GraphQL request
             batch_size=api_config()["publisher"]["batchSize"],
             retry_attempts=api_config()["publisher"]["retryAttempts"],
+            record_filter=record_filter(api_config()["publisher"].get("filters") or []),
         )
         app = WakePollerAfterGraphQL(self._engine_app(self._routes()), self.poller.wake)
         self.timings["app"] = time.monotonic() - t0

@@ -119,10 +119,8 @@ class Notifications(Construct):
             parallelization_factor=1,  # keeps a ticket's changes in order
             report_batch_item_failures=True,
             on_failure=sources.SqsDlq(self.failures),
-            filters=[
-                lambda_.FilterCriteria.filter(
-                    {"dynamodb": {"NewImage": {"entity": {"S": lambda_.FilterRule.is_equal("TICKET")}}}}
-                )
-            ],
+            # Ticket records only (not REF#/CLIENT# items, not deletions): api_config.json, which the
+            # local poller applies too.
+            filters=[lambda_.FilterCriteria.filter(pattern) for pattern in publisher_cfg["filters"]],
         )
         self.publisher.add_event_source(self.event_source)

@@ -264,12 +264,12 @@ def test_lambda_asset_holds_only_the_resolvers_package(synth: Synth) -> None:
     assert report and set(report.values()) == {"ok"}, report
 
 
-def test_publisher_event_source_mapping(synth: Synth) -> None:
+def test_publisher_event_source_mapping(synth: Synth, api_config: dict) -> None:
     _, esm = synth.one("AWS::Lambda::EventSourceMapping")
     props = esm["Properties"]
-    assert json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"]) == {
-        "dynamodb": {"NewImage": {"entity": {"S": ["TICKET"]}}}
-    }
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert patterns == api_config["publisher"]["filters"]  # the patterns the local poller applies
+    assert patterns == [{"dynamodb": {"NewImage": {"entity": {"S": ["TICKET"]}}}}]
     assert 1 <= props["BatchSize"] <= 100
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 < props["MaximumRetryAttempts"] <= 10

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from appsync_local import bootstrap, moto_server
+from appsync_local.config import api_config
+from appsync_local.event_filter import record_filter
 from appsync_local.poller import StreamPoller, first_failure, to_lambda_record
 
 
@@ -60,8 +62,8 @@ class Recorder:
         return [r["dynamodb"]["Keys"]["pk"]["S"] for e in self.events for r in e["Records"]]
 
 
-def put(table: dict[str, Any], pk: str, **attrs: Any) -> None:
-    item = {"pk": {"S": pk}, "entity": {"S": "TICKET"}, **{k: {"S": str(v)} for k, v in attrs.items()}}
+def put(table: dict[str, Any], pk: str, entity: str = "TICKET", **attrs: Any) -> None:
+    item = {"pk": {"S": pk}, "entity": {"S": entity}, **{k: {"S": str(v)} for k, v in attrs.items()}}
     table["ddb"].put_item(TableName=table["name"], Item=item)
 
 
@@ -188,6 +190,35 @@ def test_a_record_failing_past_the_retry_attempts_is_discarded_and_the_shard_mov
         ["TICKET#1", "TICKET#2"],
         ["TICKET#2"],
     ]
+
+
+def test_the_mappings_filter_criteria_drop_records_unseen(table: dict[str, Any]) -> None:
+    """api_config.json's publisher filters, as on the deployed mapping: ticket records only."""
+    recorder = Recorder()
+    poller = poller_for(table, recorder, record_filter=record_filter(api_config()["publisher"]["filters"]))
+    put(table, "TICKET#1", status="SUBMITTED")
+    put(table, "REF#PS-AAAAAA", entity="REF")
+    put(table, "CLIENT#abc", entity="CLIENT")
+    table["ddb"].delete_item(TableName=table["name"], Key={"pk": {"S": "TICKET#1"}})  # no NewImage
+    put(table, "TICKET#2", status="SUBMITTED")
+    while poller.poll_once():
+        pass
+    assert recorder.delivered_pks() == ["TICKET#1", "TICKET#2"]
+    assert poller.filtered_out == 3
+
+
+def test_record_filter_rules() -> None:
+    assert record_filter([]) is None
+    ref = {"dynamodb": {"NewImage": {"entity": {"S": ["REF"]}}}}
+    either = record_filter([{"eventName": ["INSERT"]}, ref])
+    assert either is not None
+    assert either({"eventName": "INSERT", "dynamodb": {}})
+    assert either({"eventName": "MODIFY", "dynamodb": {"NewImage": {"entity": {"S": "REF"}}}})
+    assert not either({"eventName": "MODIFY", "dynamodb": {"NewImage": {"entity": {"S": "TICKET"}}}})
+    with pytest.raises(ValueError, match="at most 5"):
+        record_filter([{"eventName": ["INSERT"]}] * 6)
+    with pytest.raises(Exception, match="must be an object or an array"):
+        record_filter([{"eventName": "INSERT"}])
 
 
 def test_first_failure_follows_lambdas_rules() -> None:
