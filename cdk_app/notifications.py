@@ -112,7 +112,9 @@ class Notifications(Construct):
             table,
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
             batch_size=publisher_cfg["batchSize"],
-            max_batching_window=Duration.seconds(1),
+            # No batching window: a change is published as soon as Lambda reads it off the stream
+            # (a window would hold every live update for up to that long to save invocations).
+            max_batching_window=Duration.seconds(0),
             bisect_batch_on_error=True,
             retry_attempts=publisher_cfg["retryAttempts"],  # then the on-failure queue
             max_record_age=Duration.hours(6),

@@ -275,6 +275,7 @@ def test_publisher_event_source_mapping(synth: Synth, api_config: dict) -> None:
     assert 0 < props["MaximumRetryAttempts"] <= 10
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props.get("MaximumBatchingWindowInSeconds", 0) == 0  # live updates are not held back
     queue = _ref_name(props["DestinationConfig"]["OnFailure"]["Destination"])
     assert synth.json["Resources"][queue]["Type"] == "AWS::SQS::Queue"
     assert _ref_name(props["EventSourceArn"]) == synth.one("AWS::DynamoDB::GlobalTable")[0]
