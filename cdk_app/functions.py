@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnElement, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .settings import POWERTOOLS_LAYER_ACCOUNT, Settings
+from .settings import POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_PACKAGE, Settings, pinned_version
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -16,10 +17,28 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 
 def powertools_layer_arn(region: str, version: int) -> str:
     """The public layer, per region (a token at synth, resolved by CloudFormation). Commercial partition."""
+    python = RUNTIME.name.replace(".", "")
     return (
         f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}:{version}"
     )
+
+
+def powertools_layer_parameter(release: str) -> str:
+    """Powertools' public SSM parameter that holds the layer ARN of `release` for this runtime."""
+    return f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{release}"
+
+
+def powertools_layer(scope: Construct, settings: Settings) -> lambda_.ILayerVersion:
+    """The public Powertools layer of the release requirements.txt pins, so that the deployed functions
+    run the Powertools every local run and test runs. CloudFormation reads the ARN from Powertools'
+    public SSM parameter at deploy time (no lookup at synth); a layer number given in context wins."""
+    if settings.powertools_layer_version:
+        arn = powertools_layer_arn(Aws.REGION, settings.powertools_layer_version)
+    else:
+        release = pinned_version(settings.root, POWERTOOLS_PACKAGE)
+        arn = ssm.StringParameter.value_for_string_parameter(scope, powertools_layer_parameter(release))
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
 
 
 _RETENTION = {

@@ -13,13 +13,25 @@ from constructs import Node
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The public Powertools layer (AWS-owned account, the same in every commercial region).
+# The public Powertools layer (AWS-owned account, the same in every commercial region). By default the
+# layer is the one of the Powertools release pinned in requirements.txt (the version every local run
+# and test uses), found at deploy time through its public SSM parameter; -c powertoolsLayerVersion=N
+# names a layer version number instead.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-# Layer version of AWSLambdaPowertoolsPythonV3-python313-arm64; overridable with -c powertoolsLayerVersion=N.
-DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_PACKAGE = "aws-lambda-powertools"
 
 LOG_RETENTION_DAYS = (7, 14, 30, 90, 180, 365)
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+def pinned_version(root: Path, package: str) -> str:
+    """The `package==X.Y.Z` pin of requirements.txt."""
+    pattern = re.compile(rf"^{re.escape(package)}(\[[^\]]*\])?==([0-9][^\s#;]*)", re.IGNORECASE)
+    for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        match = pattern.match(line.strip())
+        if match:
+            return match.group(2)
+    raise ValueError(f"requirements.txt pins no {package}")
 
 
 def load_api_config(root: Path) -> dict[str, Any]:
@@ -63,7 +75,7 @@ class Settings:
     api_key_generation: int = 1
     allow_password_auth: bool = True
     log_retention_days: int = 30
-    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
+    powertools_layer_version: int | None = None
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     root: Path = PROJECT_ROOT
 
@@ -105,7 +117,9 @@ class Settings:
             api_key_generation=_as_int(ctx("apiKeyGeneration"), 1),
             allow_password_auth=_as_bool(ctx("allowPasswordAuth"), True),
             log_retention_days=retention_days,
-            powertools_layer_version=_as_int(ctx("powertoolsLayerVersion"), DEFAULT_POWERTOOLS_LAYER_VERSION),
+            powertools_layer_version=(
+                _as_int(ctx("powertoolsLayerVersion"), 0) if ctx("powertoolsLayerVersion") else None
+            ),
             frontend_dist=dist_path,
             root=root,
         )

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack, Tags
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from .api import Api
 from .auth import Auth
 from .data import Data
-from .functions import RUNTIME, powertools_layer_arn
+from .functions import RUNTIME, powertools_layer
 from .lambda_asset import resolvers_code
 from .notifications import Notifications
 from .settings import Settings, load_api_config
@@ -28,9 +27,7 @@ class PitstopStack(Stack):
 
         # One code asset and one layer for both functions: the same `resolvers` package.
         code = resolvers_code(self, settings.root, RUNTIME)
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", powertools_layer_arn(Aws.REGION, settings.powertools_layer_version)
-        )
+        layer = powertools_layer(self, settings)
 
         self.data = Data(self, "Data", settings=settings)
         self.auth = Auth(self, "Auth", settings=settings, staff_group=config["staffGroup"])

@@ -17,7 +17,15 @@ from cdk_helpers import ROOT
 
 from cdk_app.app import build_app
 
-COPY = ["cdk_app", "resolvers", "schema.graphql", "api_config.json", "cdk.json", "README.md"]
+COPY = [
+    "cdk_app",
+    "resolvers",
+    "schema.graphql",
+    "api_config.json",
+    "cdk.json",
+    "requirements.txt",  # the Powertools pin names the layer
+    "README.md",
+]
 
 
 def _hashes(outdir: Path) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Annotations, Match, Template
-from cdk_helpers import ROOT, STAFF_EMAILS, Synth
+from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
+from cdk_helpers import ROOT, STAFF_EMAILS, Synth, make_fake_dist
 
 from cdk_app.data import Data
 from cdk_app.functions import RUNTIME
@@ -215,11 +216,26 @@ def test_both_lambdas_python_arm64_powertools_layer_tracing(synth: Synth, api_co
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "pitstop"
         assert props["LoggingConfig"]["LogGroup"]
         (layer,) = props["Layers"]
-        joined = json.dumps(layer)
-        assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:" in joined
-        assert '{"Ref": "AWS::Region"}' in joined  # per region, resolved by CloudFormation
+        # The layer of the Powertools release every local run uses, from Powertools' public SSM
+        # parameter, resolved by CloudFormation at deploy time (per region).
+        parameter = synth.json["Parameters"][_ref_name(layer)]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
     # One asset for both: the same code, the same hash.
     assert len({json.dumps(p["Code"]) for p in functions.values()}) == 1
+
+
+def test_a_layer_number_in_context_names_the_layer_instead(cdk_context: dict, tmp_path: Path) -> None:
+    from cdk_app.app import build_app
+
+    dist = make_fake_dist(tmp_path / "dist")
+    context = {**cdk_context, "powertoolsLayerVersion": 42, "frontendDist": str(dist)}
+    _, stack = build_app(context, outdir=str(tmp_path / "out"), nag=False)
+    functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    (joined,) = {json.dumps(f["Properties"].get("Layers")) for f in functions.values()
+                 if f["Properties"].get("Handler", "").startswith("resolvers.")}
+    assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:42" in joined
+    assert '{"Ref": "AWS::Region"}' in joined  # per region, resolved by CloudFormation
 
 
 def test_lambda_environments(synth: Synth, api_config) -> None:
