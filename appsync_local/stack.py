@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config
@@ -33,24 +32,6 @@ from .settings import LocalSettings
 log = logging.getLogger("appsync_local")
 RESOLVER_CONCURRENCY = 8
 PUBLISHER_FUNCTION = "pitstop-publisher"
-
-
-class WakePollerAfterGraphQL:
-    """ASGI wrapper: after each HTTP request to /graphql, wake the stream poller.
-
-    A mutation's write is committed before its response is sent, so the poller finds it at once; the
-    poller's own interval still catches writes made any other way.
-    """
-
-    def __init__(self, app: ASGIApp, wake: Callable[[], None]) -> None:
-        self.app, self.wake = app, wake
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if scope["type"] == "http" and scope.get("path") == "/graphql":
-                self.wake()
 
 
 class LocalStack:
@@ -97,12 +78,12 @@ class LocalStack:
             res.stream_arn,
             self._publisher().invoke,
             region=res.region,
-            interval=0.1,  # plus a wake-up after every GraphQL request
+            interval=0.1,  # plus a wake-up after every mutation (EngineSettings.after_mutation)
             batch_size=api_config()["publisher"]["batchSize"],
             retry_attempts=api_config()["publisher"]["retryAttempts"],
             record_filter=record_filter(api_config()["publisher"].get("filters") or []),
         )
-        app = WakePollerAfterGraphQL(self._engine_app(self._routes()), self.poller.wake)
+        app = self._engine_app(self._routes())
         self.timings["app"] = time.monotonic() - t0
         return app
 
@@ -202,6 +183,8 @@ class LocalStack:
             # resolvers.handler keeps no per-event state outside its per-invocation router
             # (tests/resolvers prove concurrent calls stay apart), so it may run like several instances
             lambda_concurrency=RESOLVER_CONCURRENCY,
+            # a mutation's write is committed before its response: publish it now, not at the next poll
+            after_mutation=self.poller.wake if self.poller else None,
         )
         return create_app(engine_settings)
 

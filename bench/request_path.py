@@ -2,7 +2,10 @@
 API key) vs a bare DynamoDB PutItem / GetItem of the same ticket item through the same moto server.
 
 Samples are interleaved (gql create, bare put, bare transaction, gql get, bare get, ...) so load
-from elsewhere on the machine hits both sides alike. For information, the bare TransactWriteItems
+from elsewhere on the machine hits both sides alike. Each create's aftermath (stream → poller →
+publisher → publish mutation and staff e-mail) is let finish before the next sample, so every sample
+times one request on an idle stack, not that background work: the e-mail in the local outbox is its
+last step. For information, the bare TransactWriteItems
 that createTicket really sends (ticket + REF, conditional): moto deep-copies the whole table for
 every transaction, so its cost grows with the table, unlike DynamoDB's. Also measured, for the cost
 figure: updateTicketStatus (staff JWT) and one publisher invocation (resolvers.publisher with a
@@ -52,6 +55,25 @@ async def _gql(session: Any, document: Any, variables: dict[str, Any]) -> tuple[
     raise AssertionError("unreachable")
 
 
+async def _outbox_size(target: Any) -> int:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=target.base_url) as http:
+        return len((await http.get("/_local/outbox")).json())
+
+
+async def _settled(target: Any, emails: int, timeout: float = 10.0) -> None:
+    """Wait until the local outbox holds `emails` staff e-mails: the creates' pipelines have run."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=target.base_url) as http:
+        while len((await http.get("/_local/outbox")).json()) < emails:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the outbox did not reach {emails} e-mails")
+            await asyncio.sleep(0.002)
+
+
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -81,11 +103,13 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
             for item in pair
         ])
 
+    emails = await _outbox_size(target)
     async with gqlclient.http_client(target, gqlclient.api_key_auth(target)) as public:
         for n in range(count + 3):  # 3 warm-ups
             create, result = await _gql(public, gqlclient.CREATE_TICKET, {"input": gqlclient.ticket_input(n)})
             new = result["createTicket"]
             created.append((new["ticket"]["id"], new["trackingToken"]))
+            await _settled(target, emails + n + 1)
             put, _ = _timed(ddb.put_item, TableName=table, Item=items[n])
             tx, _ = _timed(transact, spare[n])
             get_gql, _ = await _gql(public, gqlclient.TRACK_TICKET,

@@ -6,6 +6,8 @@ import json
 import uuid
 from typing import Any
 
+from graphql import OperationType
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -87,6 +89,10 @@ async def graphql_http(request: Request) -> Response:
         domain_name=engine.settings.domain_name,
     )
     try:
-        return _json(await engine.execute(op, ctx))
+        response = _json(await engine.execute(op, ctx))
     except OperationError as exc:
-        return _json({"data": None, "errors": exc.errors})
+        response = _json({"data": None, "errors": exc.errors})
+    hook = engine.settings.after_mutation
+    if hook is not None and op.operation.operation == OperationType.MUTATION:
+        response.background = BackgroundTask(hook)  # runs after the response is sent
+    return response

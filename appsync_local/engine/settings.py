@@ -94,6 +94,9 @@ class EngineSettings:
     max_message_bytes: int = 240 * 1024
     # the stack's own start-up/shut-down (Starlette lifespan), run around the engine's
     lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None
+    # called once the response to a mutation is sent (its writes are committed by then), e.g. to wake
+    # the stream poller; queries and subscriptions write nothing, so they do not call it
+    after_mutation: Callable[[], None] | None = None
 
     def config(self) -> dict[str, Any]:
         return self.api_config if self.api_config is not None else api_config()

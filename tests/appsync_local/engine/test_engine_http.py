@@ -335,3 +335,23 @@ def test_cors_preflight(client: TestClient) -> None:
 
 def test_api_key_constant_is_valid() -> None:
     assert API_KEY.startswith("da2-")
+
+
+def test_after_mutation_runs_once_per_mutation_and_never_for_queries(keys: Any) -> None:
+    """The stack wakes its stream poller there: only a mutation can have committed a write."""
+    calls: list[str] = []
+    app = create_app(make_settings(keys, after_mutation=lambda: calls.append("woken")))
+    with TestClient(app) as client:
+        assert post(client, TICKET_Q).status_code == 200
+        assert calls == []
+        create = (
+            'mutation { createTicket(input: {description: "d", vehicle: {make: "a", model: "b"}, '
+            'customer: {name: "n", email: "n@example.com"}}) { trackingToken } }'
+        )
+        response = post(client, create)
+        assert response.json()["data"]["createTicket"]["trackingToken"] == "tok"
+        assert calls == ["woken"]
+        failing = 'mutation { createTicket(input: {description: "", vehicle: {make: "a", model: "b"}, '
+        failing += 'customer: {name: "n", email: "n@example.com"}}) { trackingToken } }'
+        assert post(client, failing).json()["errors"][0]["errorType"] == "ValidationError"
+        assert calls == ["woken", "woken"]  # a failed mutation may still have written before failing
