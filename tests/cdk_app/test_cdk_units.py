@@ -176,3 +176,16 @@ def test_api_key_expiry_absolute_date() -> None:
 
 def test_prod_stage() -> None:
     assert _settings(stage="prod").is_prod
+
+
+def test_pinned_version_reads_requirements_txt(tmp_path: Path) -> None:
+    from cdk_app.settings import pinned_version
+
+    (tmp_path / "requirements.txt").write_text(
+        "# pins\naws-lambda-powertools-extra==9.9.9\n"
+        "AWS-Lambda-Powertools[tracer]==3.37.0  # layer\nboto3==1.0\n"
+    )
+    assert pinned_version(tmp_path, "aws-lambda-powertools") == "3.37.0"
+    assert pinned_version(tmp_path, "boto3") == "1.0"
+    with pytest.raises(ValueError, match="pins no moto"):
+        pinned_version(tmp_path, "moto")
