@@ -230,18 +230,18 @@ class StreamPoller:
         shard.ended = shard.iterator is None
         if records:
             shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+            # Converted once, as they arrive: the filter, every (re)delivery and `discarded` see the
+            # records as Lambda's event carries them.
+            converted = [to_lambda_record(r, self.stream_arn, self.region) for r in records]
             if self.record_filter is not None:
-                kept = [r for r in records if self.record_filter(self._lambda_record(r))]
-                self.filtered_out += len(records) - len(kept)
-                records = kept
-            shard.pending.extend(records)
-
-    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        return to_lambda_record(record, self.stream_arn, self.region)
+                kept = [r for r in converted if self.record_filter(r)]
+                self.filtered_out += len(converted) - len(kept)
+                converted = kept
+            shard.pending.extend(converted)
 
     def _deliver(self, shard: _Shard) -> bool:
         batch = shard.pending[: max(1, shard.batch_limit)]
-        event = {"Records": [self._lambda_record(r) for r in batch]}
+        event = {"Records": list(batch)}
         self.invocations += 1
         try:
             result = self.invoke(event)
