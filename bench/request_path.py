@@ -55,23 +55,17 @@ async def _gql(session: Any, document: Any, variables: dict[str, Any]) -> tuple[
     raise AssertionError("unreachable")
 
 
-async def _outbox_size(target: Any) -> int:
-    import httpx
-
-    async with httpx.AsyncClient(base_url=target.base_url) as http:
-        return len((await http.get("/_local/outbox")).json())
+async def _outbox_size(http: Any) -> int:
+    return len((await http.get("/_local/outbox")).json())
 
 
-async def _settled(target: Any, emails: int, timeout: float = 10.0) -> None:
+async def _settled(http: Any, emails: int, timeout: float = 10.0) -> None:
     """Wait until the local outbox holds `emails` staff e-mails: the creates' pipelines have run."""
-    import httpx
-
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=target.base_url) as http:
-        while len((await http.get("/_local/outbox")).json()) < emails:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the outbox did not reach {emails} e-mails")
-            await asyncio.sleep(0.002)
+    while await _outbox_size(http) < emails:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the outbox did not reach {emails} e-mails")
+        await asyncio.sleep(0.002)
 
 
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
@@ -103,13 +97,18 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
             for item in pair
         ])
 
-    emails = await _outbox_size(target)
-    async with gqlclient.http_client(target, gqlclient.api_key_auth(target)) as public:
+    import httpx
+
+    async with (
+        httpx.AsyncClient(base_url=target.base_url) as outbox,
+        gqlclient.http_client(target, gqlclient.api_key_auth(target)) as public,
+    ):
+        emails = await _outbox_size(outbox)
         for n in range(count + 3):  # 3 warm-ups
             create, result = await _gql(public, gqlclient.CREATE_TICKET, {"input": gqlclient.ticket_input(n)})
             new = result["createTicket"]
             created.append((new["ticket"]["id"], new["trackingToken"]))
-            await _settled(target, emails + n + 1)
+            await _settled(outbox, emails + n + 1)
             put, _ = _timed(ddb.put_item, TableName=table, Item=items[n])
             tx, _ = _timed(transact, spare[n])
             get_gql, _ = await _gql(public, gqlclient.TRACK_TICKET,
