@@ -164,6 +164,7 @@ class LocalStack:
         assert res is not None
         account = res.table_arn.split(":")[4]
         publisher = f"{PUBLISHER_FUNCTION}-role"
+        limits = api_config()["limits"]  # the deployed API's limits, enforced locally the same way
         engine_settings = EngineSettings(
             api_keys={s.api_key: datetime.fromtimestamp(s.api_key_expires, UTC)},
             cognito=CognitoSettings.for_moto(
@@ -179,6 +180,8 @@ class LocalStack:
                 )
             },
             region=res.region,
+            query_depth_limit=limits["queryDepthLimit"],
+            resolver_count_limit=limits["resolverCountLimit"],
             extra_routes=routes,
             # resolvers.handler keeps no per-event state outside its per-invocation router
             # (tests/resolvers prove concurrent calls stay apart), so it may run like several instances

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -23,14 +22,15 @@ from ..config import build_appsync_schema
 from .auth import AuthContext, Authenticator
 from .context import RequestContext
 from .directives import FieldAuthorizer
+from .documents import DocumentCache
 from .errors import AppSyncError, format_execution_error
 from .events import selection_set_graphql, selection_set_list
-from .fanout import SubscriptionHub, collect_fields, restrict_to_selection
+from .fanout import SubscriptionHub, restrict_to_selection
 from .filters import resolve_filter
 from .resolution import FieldResolver, build_routes, invoke_check_function, invoke_lambda
 from .scalars import install_aws_scalars
+from .selections import collect_fields, grouped_fields
 from .settings import EngineSettings
-from .validation import parse_document, validate_document
 from .variables import variable_errors
 
 log = logging.getLogger("appsync_local.engine")
@@ -75,21 +75,23 @@ class Engine:
         self.routes = build_routes(settings)
         self.resolver = FieldResolver(settings, self.authorizer, self.routes)
         self.hub = SubscriptionHub(self.schema, self.authorizer, config.get("subscriptionFilters", {}))
-        # Clients send the same few documents over and over: parse + validate each text once (only
-        # valid ones are kept; execution never mutates the AST). AppSync caches parsed documents too.
-        self._valid_document = lru_cache(maxsize=512)(self._check_document)
+        self.documents = DocumentCache(self.schema, settings)
 
     # -- documents ---------------------------------------------------------------------------------
-    def _check_document(self, query: Any) -> DocumentNode:
-        document = parse_document(query, self.settings.max_query_tokens)
-        errors = validate_document(self.schema, document)
-        if errors:
-            raise OperationError(errors)
-        return document
+    async def prepare(self, query: Any, variables: Any, operation_name: Any) -> PreparedOperation:
+        """Parse (DocumentError → 400), validate and check variables (OperationError → 200, data null).
 
-    def prepare(self, query: Any, variables: Any, operation_name: Any) -> PreparedOperation:
-        """Parse (DocumentError → 400), validate and check variables (OperationError → 200, data null)."""
-        document = self._valid_document(query) if isinstance(query, str) else self._check_document(query)
+        A document not seen before is parsed and validated in a worker thread (`DocumentCache`), so
+        that a costly one never holds up the event loop, i.e. every other client."""
+        checked = self.documents.cached(query)
+        if checked is None:
+            return await self.documents.in_worker(self._prepare, query, variables, operation_name)
+        return self._prepare(query, variables, operation_name)
+
+    def _prepare(self, query: Any, variables: Any, operation_name: Any) -> PreparedOperation:
+        document = self.documents.check(query)
+        if isinstance(document, list):
+            raise OperationError(document)
         if variables is None:
             variables = {}
         if not isinstance(variables, dict):
@@ -147,12 +149,11 @@ class Engine:
     async def _publish(self, op: PreparedOperation, data: dict[str, Any], publisher: AuthContext) -> None:
         triggers = self.hub.mutation_fields
         fragments = {f.name.value: f for f in op.document.definitions if f.kind == "fragment_definition"}
-        for node, _type in collect_fields(op.operation.selection_set, fragments):
-            name = node.name.value
-            key = node.alias.value if node.alias else name
+        for key, group in grouped_fields([op.operation.selection_set], fragments).items():
+            name = group[0][0].name.value
             if name not in triggers or data.get(key) is None:
                 continue
-            payload = restrict_to_selection(data[key], node.selection_set, fragments)
+            payload = restrict_to_selection(data[key], [n.selection_set for n, _ in group], fragments)
             delivered = await self.hub.publish(name, payload, publisher)
             log.debug("%s published to %d subscriber(s)", name, delivered)
 
@@ -164,7 +165,7 @@ class Engine:
             raise AppSyncError(f"{kind} not supported through the realtime channel", "UnsupportedOperation")
         executor = self._executor(op, replace(ctx, delivery=True))  # reused for every delivery
         fragments = {f.name.value: f for f in op.document.definitions if f.kind == "fragment_definition"}
-        selection = next(iter(collect_fields(op.operation.selection_set, fragments)))[0]
+        selection = next(iter(collect_fields([op.operation.selection_set], fragments)))[0]
         field_name = selection.name.value
         subscription_type = self.schema.subscription_type
         assert subscription_type is not None

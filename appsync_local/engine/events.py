@@ -10,48 +10,35 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLResolveInfo,
-    InlineFragmentNode,
     SelectionSetNode,
     print_ast,
 )
 
 from .context import RequestContext
-
-
-def _fields(
-    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
-) -> Iterable[FieldNode]:
-    """The fields of a selection set with fragments expanded (in document order)."""
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            yield selection
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                yield from _fields(fragment.selection_set, fragments)
+from .selections import grouped_fields
 
 
 def selection_set_list(
     field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
 ) -> list[str]:
-    """Paths like "vehicle/make"; an alias replaces the name; __typename is left out."""
+    """Paths like "vehicle/make"; an alias replaces the name; __typename is left out.
+
+    Fields with the same response key are merged before their sub-fields are listed, and each
+    fragment is expanded once per selection set (`selections.collect_fields`), as execution does."""
     out: list[str] = []
+    seen: set[str] = set()
 
-    def walk(selection_set: SelectionSetNode | None, prefix: str) -> None:
-        for node in _fields(selection_set, fragments):
-            if node.name.value == "__typename":
+    def walk(selection_sets: list[SelectionSetNode | None], prefix: str) -> None:
+        for key, group in grouped_fields(selection_sets, fragments).items():
+            if group[0][0].name.value == "__typename":
                 continue
-            key = prefix + (node.alias.value if node.alias else node.name.value)
-            if key not in out:
-                out.append(key)
-            walk(node.selection_set, key + "/")
+            path = prefix + key
+            if path not in seen:
+                seen.add(path)
+                out.append(path)
+            walk([node.selection_set for node, _ in group], path + "/")
 
-    for field_node in field_nodes:
-        walk(field_node.selection_set, "")
+    walk([node.selection_set for node in field_nodes], "")
     return out
 
 

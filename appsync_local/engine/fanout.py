@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     SelectionSetNode,
     get_named_type,
     print_ast,
@@ -39,6 +37,7 @@ from .auth import AuthContext
 from .directives import FieldAuthorizer
 from .errors import format_execution_error
 from .filters import argument_match, enhanced_match
+from .selections import grouped_fields
 
 log = logging.getLogger("appsync_local.engine.fanout")
 # {"type":"data","id":,"payload":} around the id and the payload, as the connection's writer sends it
@@ -92,44 +91,26 @@ def event_shape_key(subscriber: Subscriber) -> str | None:
     return json.dumps([subscriber.field_name, parts, auth.mode, sorted(auth.groups)])
 
 
-def collect_fields(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    type_name: str | None = None,
-) -> Iterable[tuple[FieldNode, str | None]]:
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            yield selection, type_name
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else type_name
-            yield from collect_fields(selection.selection_set, fragments, condition)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                yield from collect_fields(
-                    fragment.selection_set, fragments, fragment.type_condition.name.value
-                )
-
-
 def restrict_to_selection(
-    value: Any, selection_set: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+    value: Any,
+    selection_sets: Sequence[SelectionSetNode | None],
+    fragments: Mapping[str, FragmentDefinitionNode],
 ) -> Any:
-    """A response value (keyed by response keys) → the same data keyed by field names."""
-    if selection_set is None or value is None:
+    """A response value (keyed by response keys) → the same data keyed by field names.
+
+    `selection_sets`: those of the field group that produced `value` (one per time it was selected)."""
+    if not any(s is not None for s in selection_sets) or value is None:
         return value
     if isinstance(value, list):
-        return [restrict_to_selection(item, selection_set, fragments) for item in value]
+        return [restrict_to_selection(item, selection_sets, fragments) for item in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
-    for node, _type in collect_fields(selection_set, fragments):
-        key = node.alias.value if node.alias else node.name.value
+    for key, group in grouped_fields(selection_sets, fragments).items():
         if key not in value:
             continue  # skipped by @skip/@include
-        restricted = restrict_to_selection(value[key], node.selection_set, fragments)
-        name = node.name.value
+        restricted = restrict_to_selection(value[key], [n.selection_set for n, _ in group], fragments)
+        name = group[0][0].name.value
         if isinstance(out.get(name), dict) and isinstance(restricted, dict):
             out[name] = {**out[name], **restricted}
         else:
@@ -142,23 +123,26 @@ def selection_allowed(
     authorizer: FieldAuthorizer,
     auth: AuthContext,
     type_: GraphQLObjectType,
-    selection_set: SelectionSetNode | None,
+    selection_sets: Sequence[SelectionSetNode | None],
     fragments: Mapping[str, FragmentDefinitionNode],
 ) -> bool:
     """Whether `auth`'s mode may read every field of the selection (nested too)."""
-    for node, condition in collect_fields(selection_set, fragments):
-        owner = schema.get_type(condition) if condition else type_
-        if not isinstance(owner, GraphQLObjectType):
-            owner = type_
-        name = node.name.value
-        if name.startswith("__"):
-            continue
-        field_def = owner.fields.get(name)
-        if field_def is None or not authorizer.allowed(owner.name, name, auth):
-            return False
-        inner = get_named_type(field_def.type)
-        if isinstance(inner, GraphQLObjectType) and not selection_allowed(
-            schema, authorizer, auth, inner, node.selection_set, fragments
+    for group in grouped_fields(selection_sets, fragments).values():
+        inner_type: GraphQLObjectType | None = None
+        for node, condition in group:
+            owner = schema.get_type(condition) if condition else type_
+            if not isinstance(owner, GraphQLObjectType):
+                owner = type_
+            name = node.name.value
+            if name.startswith("__"):
+                break
+            field_def = owner.fields.get(name)
+            if field_def is None or not authorizer.allowed(owner.name, name, auth):
+                return False
+            inner = get_named_type(field_def.type)
+            inner_type = inner if isinstance(inner, GraphQLObjectType) else None
+        if inner_type is not None and not selection_allowed(
+            schema, authorizer, auth, inner_type, [n.selection_set for n, _ in group], fragments
         ):
             return False
     return True
@@ -251,7 +235,7 @@ class SubscriptionHub:
             self.authorizer,
             publisher,
             inner,
-            subscriber.selection.selection_set,
+            [subscriber.selection.selection_set],
             subscriber.fragments,
         ):
             log.info(

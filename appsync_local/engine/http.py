@@ -77,7 +77,7 @@ async def graphql_http(request: Request) -> Response:
         return malformed("Unable to parse GraphQL query.")
     query, variables, operation_name = params
     try:
-        op = engine.prepare(query, variables, operation_name)
+        op = await engine.prepare(query, variables, operation_name)
     except DocumentError as exc:
         return malformed(str(exc))
     except OperationError as exc:

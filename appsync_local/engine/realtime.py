@@ -286,7 +286,7 @@ class Connection:
             self.error(sid, [{"errorType": "UnauthorizedException", "message": exc.message}])
             return
         try:
-            op = self.engine.prepare(
+            op = await self.engine.prepare(
                 request.get("query"), request.get("variables"), request.get("operationName")
             )
         except DocumentError as exc:

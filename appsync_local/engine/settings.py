@@ -84,9 +84,22 @@ class EngineSettings:
     lambda_unhandled_error_type: bool = False  # True: errorType "Lambda:Unhandled" (older AppSync reports)
     lambda_environment: dict[str, str] = field(default_factory=dict)  # set in os.environ before invoking
     # limits (APPSYNC-NOTES §2, §4)
-    max_query_tokens: int = 15_000
-    query_depth_limit: int | None = None  # AppSync's queryDepthLimit (1..75), unset by default
+    max_query_tokens: int = 15_000  # "Maximum char length exceeded" over it (APPSYNC-NOTES §2)
+    # AppSync's per-API queryDepthLimit (1..75; unset: none) and resolverCountLimit (1..10000; unset:
+    # 10000), https://docs.aws.amazon.com/appsync/latest/APIReference/API_GraphqlApi.html. Past them a
+    # field fails with errorType QueryDepthLimitReached (raised to its first nullable parent), or
+    # every further resolver with ResolverExecutionLimitReached while the earlier ones still run:
+    # https://docs.aws.amazon.com/appsync/latest/devguide/configuration-limits.html (the error
+    # types are documented there; the message wording is shown only in screenshots: UNCONFIRMED).
+    query_depth_limit: int | None = None
     resolver_count_limit: int = 10_000
+    # Local only: a document selecting more fields than this (counted as written, before validation)
+    # is refused before validation, whose field-merging check is quadratic in same-named fields.
+    # Far above any real client's document (GraphiQL's introspection query selects 70), far below
+    # where validation takes seconds. AppSync has no such limit; its bound is the token limit.
+    max_query_fields: int = 500
+    document_cache_size: int = 512  # checked documents kept (valid or not), least recently used out
+    document_workers: int = 2  # documents parsed and validated at once, in worker threads
     sigv4_max_skew_seconds: int = 300
     keep_alive_seconds: float = 60.0
     connection_timeout_ms: int = 300_000

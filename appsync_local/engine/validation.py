@@ -25,6 +25,7 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
+from graphql.validation import ASTValidationContext
 from graphql.validation.rules.values_of_correct_type import ValuesOfCorrectTypeRule
 
 from .literals import literal_problem
@@ -59,9 +60,37 @@ class ArgumentsOfCorrectTypeRule(ValidationRule):
             self.report_error(GraphQLError(problem, node))
 
 
+class _RuleContext:
+    """A rule's view of the shared validation context that marks each error the rule reports with the
+    rule's name (graphql-java's error type follows from it): one validation pass then attributes
+    every error, instead of one more pass per rule. Rules report through `self.report_error` or
+    `context.report_error`; both end here."""
+
+    def __init__(self, context: ASTValidationContext, rule_name: str) -> None:
+        self._context = context
+        self._rule_name = rule_name
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.appsync_rule = self._rule_name  # type: ignore[attr-defined]
+        self._context.report_error(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+def _named(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    def __init__(self: ASTValidationRule, context: ASTValidationContext) -> None:
+        rule.__init__(self, _RuleContext(context, rule.__name__))  # type: ignore[arg-type]
+
+    return type(rule.__name__, (rule,), {"__init__": __init__})
+
+
 RULES: list[type[ASTValidationRule]] = [
-    ArgumentsOfCorrectTypeRule if rule is ValuesOfCorrectTypeRule else rule for rule in specified_rules
+    _named(ArgumentsOfCorrectTypeRule if rule is ValuesOfCorrectTypeRule else rule)
+    for rule in specified_rules
 ]
+# graphql-core stops a pass after this many errors (its own default, against pathological documents)
+MAX_VALIDATION_ERRORS = 100
 
 
 def _q(text: str) -> list[str]:
@@ -218,14 +247,12 @@ def _appsync_error(error: GraphQLError, rule: str, paths: dict[int, list[str]]) 
 
 
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[dict[str, Any]]:
-    """[] when valid, else AppSync-shaped validation errors (one per failure, rule by rule)."""
-    if not validate(schema, document, RULES, hide_suggestions=True):
+    """[] when valid, else AppSync-shaped validation errors (one per failure), from a single pass."""
+    found = validate(schema, document, RULES, max_errors=MAX_VALIDATION_ERRORS, hide_suggestions=True)
+    if not found:
         return []
     collector = _PathCollector()
     visit(document, collector)
-    errors: list[dict[str, Any]] = []
-    for rule in RULES:
-        for error in validate(schema, document, [rule], hide_suggestions=True):
-            errors.append(_appsync_error(error, rule.__name__, collector.paths))
+    errors = [_appsync_error(e, getattr(e, "appsync_rule", ""), collector.paths) for e in found]
     errors.sort(key=lambda e: tuple((e["locations"] or [{"line": 0, "column": 0}])[0].values())[:2])
     return errors

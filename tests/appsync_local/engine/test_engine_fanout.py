@@ -85,7 +85,7 @@ def test_restrict_to_selection_uses_field_names() -> None:
     field = document.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
     fragments = {"F": document.definitions[1]}
     value = {"ident": "t-1", "v": {"make": "Saab"}, "status": "RECEIVED"}
-    assert restrict_to_selection(value, field.selection_set, fragments) == {
+    assert restrict_to_selection(value, [field.selection_set], fragments) == {
         "id": "t-1",
         "vehicle": {"make": "Saab"},
         "status": "RECEIVED",
