@@ -12,6 +12,12 @@ initial try and `retry_attempts` retries goes where the deployed mapping sends i
 destination: locally it is logged and kept in `discarded`, and the shard moves on (None = retry forever).
 Records the mapping's filter criteria do not match are dropped unseen (`record_filter`, see
 event_filter.py), as Lambda drops them.
+
+Function timeout (`function_timeout`): an invocation still running after it is a function error, as
+in Lambda ("Task timed out"), not a partial batch response: the batch is retried from its first
+record, bisected, like a raised error. Lambda stops the timed-out instance; a thread cannot be
+stopped, so locally the next invocation waits until the timed-out one has returned (one instance per
+shard, as the deployed mapping with parallelization factor 1).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from typing import Any
 log = logging.getLogger("appsync_local.poller")
 
 Invoke = Callable[[dict[str, Any]], Any]  # event -> the function's result (it raises on error)
+
+
+class FunctionTimeout(Exception):
+    """The invocation ran past the function's timeout (Lambda: "Task timed out after N seconds")."""
 
 
 @dataclass
@@ -111,6 +121,7 @@ class StreamPoller:
         starting_position: str = "TRIM_HORIZON",
         retry_attempts: int | None = None,
         record_filter: Callable[[dict[str, Any]], bool] | None = None,
+        function_timeout: float | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -125,6 +136,9 @@ class StreamPoller:
         self.retry_attempts = retry_attempts
         self.record_filter = record_filter  # Lambda-shaped record -> deliver? (FilterCriteria)
         self.filtered_out = 0
+        self.function_timeout = function_timeout  # seconds; None = wait for the function however long
+        self.timed_out_invocations = 0
+        self._timed_out: threading.Thread | None = None  # still running after its timeout
         self.discarded: list[dict[str, Any]] = []
         self.shards: dict[str, _Shard] = {}
         self.invocations = 0
@@ -244,11 +258,11 @@ class StreamPoller:
         event = {"Records": list(batch)}
         self.invocations += 1
         try:
-            result = self.invoke(event)
+            result = self._invoke(event)
         except Exception as exc:
             self.failed_invocations += 1
             log.warning(
-                "publisher raised %s on %d record(s) of %s; retrying (bisecting)",
+                "publisher failed (%s) on %d record(s) of %s; retrying the whole batch (bisecting)",
                 type(exc).__name__,
                 len(batch),
                 shard.shard_id,
@@ -279,6 +293,33 @@ class StreamPoller:
             return True
         self._backoff(shard)
         return False
+
+    def _invoke(self, event: dict[str, Any]) -> Any:
+        """Invoke the function; past `function_timeout` raise FunctionTimeout (the call runs on)."""
+        if self.function_timeout is None:
+            return self.invoke(event)
+        if self._timed_out is not None:
+            self._timed_out.join()  # Lambda would have stopped it: the retry gets a fresh instance
+            self._timed_out = None
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self.invoke(event)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        started = time.monotonic()
+        thread = threading.Thread(target=run, name="stream-poller-invocation", daemon=True)
+        thread.start()
+        thread.join(self.function_timeout)
+        if thread.is_alive():
+            self._timed_out = thread
+            self.timed_out_invocations += 1
+            raise FunctionTimeout(f"Task timed out after {time.monotonic() - started:.2f} seconds")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     def _give_up_on_head(self, shard: _Shard) -> bool:
         """After the initial try and `retry_attempts` retries, drop the first pending record."""

@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from resolvers import publisher_settings  # the function's settings variable, as the CDK app sets it
+
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config
 from .engine.lambda_runtime import LambdaRuntime
@@ -32,6 +34,13 @@ from .settings import LocalSettings
 log = logging.getLogger("appsync_local")
 RESOLVER_CONCURRENCY = 8
 PUBLISHER_FUNCTION = "pitstop-publisher"
+
+
+def publisher_timeout() -> float:
+    """The publisher's function timeout, as deployed (api_config.json); PITSTOP_PUBLISHER_TIMEOUT_SECONDS
+    shortens it for the fault tests."""
+    override = os.environ.get("PITSTOP_PUBLISHER_TIMEOUT_SECONDS")
+    return float(override) if override else float(api_config()["publisher"]["timeouts"]["functionSeconds"])
 
 
 class LocalStack:
@@ -82,6 +91,7 @@ class LocalStack:
             batch_size=api_config()["publisher"]["batchSize"],
             retry_attempts=api_config()["publisher"]["retryAttempts"],
             record_filter=record_filter(api_config()["publisher"].get("filters") or []),
+            function_timeout=publisher_timeout(),
         )
         app = self._engine_app(self._routes())
         self.timings["app"] = time.monotonic() - t0
@@ -95,6 +105,7 @@ class LocalStack:
             region=self.resources.region,
             account_id=self.resources.table_arn.split(":")[4],
             memory_mb=256,
+            timeout_seconds=publisher_timeout(),
         )
 
     @staticmethod
@@ -131,6 +142,7 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
                 "GRAPHQL_URL": s.graphql_url,
                 "STAFF_PAGE_URL": f"{s.base_url}/staff",
+                publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
             }
         )
 

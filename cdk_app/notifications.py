@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -11,6 +12,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from resolvers.publisher_settings import ENV as PUBLISHER_SETTINGS_ENV
+from resolvers.publisher_settings import environment_value
+from resolvers.staffmail import CLAIM_PREFIX, MAIL_PREFIX
 
 from .api import Api
 from .functions import python_function
@@ -94,8 +99,11 @@ class Notifications(Construct):
                 "TOPIC_ARN": self.topic.topic_arn,
                 "GRAPHQL_URL": api.graphql_url,
                 "STAFF_PAGE_URL": staff_page_url,
+                # call timeouts and the staff digest, from api_config.json (the function reads them)
+                PUBLISHER_SETTINGS_ENV: environment_value(publisher_cfg),
             },
-            timeout=Duration.seconds(30),
+            # the handler's time budget is checked against this same number (test_stream_publisher.py)
+            timeout=Duration.seconds(publisher_cfg["timeouts"]["functionSeconds"]),
             memory_size=256,
         )
         self.topic.grant_publish(self.publisher)
@@ -107,6 +115,20 @@ class Notifications(Construct):
             )
         )
         api.grant_mutation(self.publisher, publisher_cfg["mutation"])
+        # The staff-mail claims (resolvers/staffmail.py): TransactGetItems needs GetItem,
+        # TransactWriteItems' Put needs PutItem, the SENT mark UpdateItem; on the table only (no
+        # index) and on the STAFFMAIL items' keys only.
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [f"{MAIL_PREFIX}*", f"{CLAIM_PREFIX}*"]
+                    }
+                },
+            )
+        )
 
         self.event_source = sources.DynamoEventSource(
             table,

@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
+from botocore.config import Config
 
 _lock = threading.Lock()
 _sessions: dict[tuple[str | None, str | None], botocore.session.Session] = {}
-_clients: dict[tuple[str, str | None, str | None, str | None], Any] = {}
+_clients: dict[tuple[Any, ...], Any] = {}
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """Client-side bounds of one AWS call: connect and read timeouts (seconds), total attempts."""
+
+    connect_seconds: float
+    read_seconds: float
+    max_attempts: int
+
+    def config(self) -> Config:
+        return Config(
+            connect_timeout=self.connect_seconds,
+            read_timeout=self.read_seconds,
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+        )
 
 
 def region() -> str:
@@ -30,11 +48,20 @@ def _session() -> botocore.session.Session:
     return _sessions[key]
 
 
-def client(service: str) -> Any:
-    key = (service, region(), os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"))
+def client(service: str, limits: CallLimits | None = None) -> Any:
+    """The service's client; with `limits`, one whose calls are bounded by them (botocore defaults
+    otherwise: 60 s connect and read timeouts, retries per the legacy mode)."""
+    key = (
+        service,
+        region(),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ.get("AWS_ACCESS_KEY_ID"),
+        limits,
+    )
     with _lock:
         if key not in _clients:
-            _clients[key] = _session().create_client(service, region_name=key[1])
+            config = limits.config() if limits else None
+            _clients[key] = _session().create_client(service, region_name=region(), config=config)
         return _clients[key]
 
 

@@ -1,19 +1,30 @@
-"""SNS adapter: the staff e-mail for a new ticket (text and message attributes)."""
+"""SNS adapter: the staff e-mail for new tickets (one ticket, or a digest of several) and its attributes.
+
+The facts we control (reference, vehicle, contact, link) come first; the customer's own text comes
+last, every line quoted with "> " between two marker lines, so a description cannot pass itself
+off as another "Contact:" or "Open it:" block.
+"""
 
 from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import aws
 
 EVENT_TICKET_CREATED = "TICKET_CREATED"
 MAX_SUBJECT = 99  # SNS: "must be less than 100 characters", ASCII, no line breaks
+QUOTE_START = "----- customer's description (their words, not checked) -----"
+QUOTE_END = "----- end of the customer's description -----"
 
-def client() -> Any:
-    return aws.client("sns")
+
+@dataclass(frozen=True)
+class StaffMail:
+    subject: str
+    message: str
 
 
 def ascii_line(text: str) -> str:
@@ -22,14 +33,22 @@ def ascii_line(text: str) -> str:
     return " ".join("".join(c for c in folded if c.isprintable()).split())
 
 
+def _short(text: str) -> str:
+    text = ascii_line(text)
+    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 3].rstrip() + "..."
+
+
 def vehicle_label(vehicle: Mapping[str, Any]) -> str:
     parts = [str(vehicle.get("year") or ""), str(vehicle.get("make") or ""), str(vehicle.get("model") or "")]
     return " ".join(p for p in parts if p)
 
 
 def subject(ticket: Mapping[str, Any]) -> str:
-    text = ascii_line(f"New ticket {ticket['reference']}: {vehicle_label(ticket.get('vehicle') or {})}")
-    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 3].rstrip() + "..."
+    return _short(f"New ticket {ticket['reference']}: {vehicle_label(ticket.get('vehicle') or {})}")
+
+
+def digest_subject(tickets: Sequence[Mapping[str, Any]]) -> str:
+    return _short(f"{len(tickets)} new tickets: " + ", ".join(str(t["reference"]) for t in tickets))
 
 
 def staff_link(ticket: Mapping[str, Any]) -> str:
@@ -40,36 +59,68 @@ def staff_link(ticket: Mapping[str, Any]) -> str:
     return f"{base}{sep}ticket={ticket['id']}"
 
 
-def body(ticket: Mapping[str, Any]) -> str:
+def _one_line(value: Any) -> str:
+    """A customer-given field (name, plate, ...) on one line, so it cannot start a line of its own."""
+    return " ".join(str(value).split())
+
+
+def quoted(text: str) -> list[str]:
+    """The customer's text, fenced: a marker line, every line prefixed with "> ", a marker line."""
+    lines = str(text).splitlines() or [""]
+    return [QUOTE_START, *(f"> {line}".rstrip() for line in lines), QUOTE_END]
+
+
+def ticket_block(ticket: Mapping[str, Any]) -> list[str]:
+    """One ticket: facts and link first, then the customer's description, fenced."""
     vehicle = ticket.get("vehicle") or {}
     customer = ticket.get("customer") or {}
     lines = [
-        f"A new repair ticket was submitted: {ticket['reference']}",
-        "",
-        f"Vehicle:  {vehicle_label(vehicle)}",
+        f"Ticket:   {ticket['reference']}",
+        f"Open it:  {staff_link(ticket)}",
+        f"Vehicle:  {_one_line(vehicle_label(vehicle))}",
     ]
     for label, key in (("VIN", "vin"), ("Plate", "licensePlate"), ("Mileage", "mileage")):
         if vehicle.get(key) is not None:
-            lines.append(f"{label + ':':<9} {vehicle[key]}")
-    lines += ["", "Description:", str(ticket.get("description", "")), "", "Contact:"]
-    lines.append(f"  Name:   {customer.get('name', '')}")
+            lines.append(f"{label + ':':<9} {_one_line(vehicle[key])}")
+    lines.append(f"Name:     {_one_line(customer.get('name', ''))}")
     if customer.get("email"):
-        lines.append(f"  E-mail: {customer['email']}")
+        lines.append(f"E-mail:   {_one_line(customer['email'])}")
     if customer.get("phone"):
-        lines.append(f"  Phone:  {customer['phone']}")
-    lines += ["", f"Submitted: {ticket.get('createdAt', '')}", f"Open it: {staff_link(ticket)}", ""]
-    return "\n".join(lines)
+        lines.append(f"Phone:    {_one_line(customer['phone'])}")
+    lines.append(f"Submitted: {ticket.get('createdAt', '')}")
+    return [*lines, "", *quoted(str(ticket.get("description", "")))]
 
 
-def send_new_ticket(ticket: Mapping[str, Any]) -> str:
-    """Publish the new-ticket e-mail to TOPIC_ARN; returns the SNS MessageId. Raises on failure."""
-    resp = client().publish(
+def body(ticket: Mapping[str, Any]) -> str:
+    return "\n".join(
+        [f"A new repair ticket was submitted: {ticket['reference']}", "", *ticket_block(ticket), ""]
+    )
+
+
+def digest_body(tickets: Sequence[Mapping[str, Any]]) -> str:
+    lines = [f"{len(tickets)} new repair tickets were submitted in a short time:", ""]
+    lines += [f"  {t['reference']}  {staff_link(t)}" for t in tickets]
+    for number, ticket in enumerate(tickets, 1):
+        lines += ["", f"===== {number} of {len(tickets)} =====", *ticket_block(ticket)]
+    return "\n".join([*lines, ""])
+
+
+def new_ticket_mail(tickets: Sequence[Mapping[str, Any]]) -> StaffMail:
+    """One ticket's e-mail, or the digest of several."""
+    if len(tickets) == 1:
+        return StaffMail(subject(tickets[0]), body(tickets[0]))
+    return StaffMail(digest_subject(tickets), digest_body(tickets))
+
+
+def send(mail: StaffMail, limits: aws.CallLimits | None = None) -> str:
+    """Publish a new-ticket e-mail to TOPIC_ARN; returns the SNS MessageId. Raises on failure."""
+    resp = aws.client("sns", limits).publish(
         TopicArn=os.environ["TOPIC_ARN"],
-        Subject=subject(ticket),
-        Message=body(ticket),
+        Subject=mail.subject,
+        Message=mail.message,
         MessageAttributes={
             "event": {"DataType": "String", "StringValue": EVENT_TICKET_CREATED},
-            "status": {"DataType": "String", "StringValue": str(ticket["status"])},
+            "status": {"DataType": "String", "StringValue": "SUBMITTED"},
         },
     )
     return str(resp["MessageId"])

@@ -1,16 +1,25 @@
-"""DynamoDB stream handler: each committed ticket change -> IAM publish mutation (+ SNS e-mail if new).
+"""DynamoDB stream handler: each committed ticket change -> IAM publish mutation; new tickets -> staff e-mail.
 
-Order per record: the publish mutation first, then (INSERT only) the e-mail. A failure raises, the
-record is reported in batchItemFailures and the stream retries it; a repeated publish carries the
-same version, which clients ignore, so retrying after a failed e-mail is harmless.
+Per batch: the publish mutation for each record, in order, then the staff e-mail for the new tickets
+among the published records (staffmail.py: one e-mail each, or one digest for a burst, each ticket in
+exactly one e-mail). A failure is reported in batchItemFailures, from the failed record on (or, when
+the e-mail failed, from the first new ticket's record on), and the stream retries from there; a
+repeated publish carries the same version, which clients ignore, and a ticket already e-mailed is
+not e-mailed again.
+
+Time budget: every call is bounded (api_config.json "publisher" → "timeouts"), and before each record
+the handler checks that one more publish plus the first e-mail still fit in the time left; if not, it
+stops there and reports the rest for retry, so a batch ends inside the function timeout rather than
+being cut off by it.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
-import urllib.request
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,7 +30,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, notify, store
+from . import aws, publisher_settings, store
+from .publisher_settings import PublisherSettings
+from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
 
@@ -39,7 +50,6 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     updatedAt
   }
 }"""
-TIMEOUT_SECONDS = 10
 _TICKET_FIELDS = (
     "id",
     "reference",
@@ -63,10 +73,15 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
 
 
-def publish(ticket: Mapping[str, Any]) -> dict[str, Any]:
-    """POST the SigV4-signed (service "appsync") publish mutation to GRAPHQL_URL; returns `data`."""
+def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:
+    """POST the SigV4-signed (service "appsync") publish mutation to GRAPHQL_URL; returns `data`.
+
+    http.client rather than urllib: it takes a connect timeout and a read timeout apart (`limits`);
+    one attempt only, as retrying is the stream's job.
+    """
     url = os.environ["GRAPHQL_URL"]
-    if not url.startswith(("https://", "http://")):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         raise PublishError("GRAPHQL_URL must be an http(s) URL")
     region = aws.region()
     body = json.dumps(
@@ -77,10 +92,19 @@ def publish(ticket: Mapping[str, Any]) -> dict[str, Any]:
         raise PublishError("no AWS credentials to sign the publish mutation")
     request = AWSRequest(method="POST", url=url, data=body, headers={"content-type": "application/json"})
     SigV4Auth(credentials.get_frozen_credentials(), "appsync", region).add_auth(request)
-    headers = dict(request.headers.items())
-    http_request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    with urllib.request.urlopen(http_request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (checked)
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}  # http.client sets it
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=limits.connect_seconds)
+    try:
+        connection.connect()
+        assert connection.sock is not None
+        connection.sock.settimeout(limits.read_seconds)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path or "/", body=body, headers=headers)
+        response = connection.getresponse()
         status, payload = response.status, response.read()
+    finally:
+        connection.close()
     if status != 200:
         raise PublishError(f"publish mutation returned HTTP {status}")
     result = json.loads(payload or b"{}")
@@ -90,8 +114,9 @@ def publish(ticket: Mapping[str, Any]) -> dict[str, Any]:
     return dict(result.get("data") or {})
 
 
-def record_handler(record: DynamoDBRecord) -> str | None:
-    """One stream record; returns the published ticket id, or None for records we ignore."""
+def record_handler(record: DynamoDBRecord, limits: aws.CallLimits) -> dict[str, Any] | None:
+    """Publish one stream record; returns the ticket when the record created it (it gets a staff
+    e-mail), None otherwise (a change, or a record we ignore)."""
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage")
     if not image:
         return None  # REMOVE (TTL of CLIENT items) has no NewImage
@@ -100,13 +125,31 @@ def record_handler(record: DynamoDBRecord) -> str | None:
         return None
     ticket = published_ticket(item)
     event_name = record.raw_event.get("eventName")
-    log = {"ticketId": ticket.get("id"), "version": ticket.get("version"), "eventName": event_name}
-    publish(ticket)
-    logger.info("published", extra=log)
-    if event_name == "INSERT":
-        notify.send_new_ticket(ticket)
-        logger.info("staff notified", extra=log)
-    return str(ticket["id"])
+    publish(ticket, limits)
+    logger.info(
+        "published",
+        extra={"ticketId": ticket.get("id"), "version": ticket.get("version"), "eventName": event_name},
+    )
+    return ticket if event_name == "INSERT" else None
+
+
+def time_left(context: Any, settings: PublisherSettings) -> Callable[[int], bool]:
+    """calls -> whether that many more calls, each at its worst, fit in the invocation's time left."""
+
+    def has_time(calls: int) -> bool:
+        if context is None:  # called directly (tests), not by the Lambda runtime
+            return True
+        return context.get_remaining_time_in_millis() >= calls * settings.call_worst_seconds * 1000
+
+    return has_time
+
+
+def _failures(records: list[DynamoDBRecord], start: int) -> dict[str, Any]:
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": r.dynamodb.sequence_number if r.dynamodb else None} for r in records[start:]
+        ]
+    }
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -115,21 +158,38 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     Records are handled in stream order and handling stops at the first failure, which is reported
     together with every later record. Hand-written rather than Powertools' BatchProcessor on purpose:
     that processor goes on past a failed record, but Lambda retries a stream from the failed record's
-    sequence number, so every later record (e-mail included) would be sent again on each retry.
+    sequence number, so every later record would be handled again on each retry.
     """
+    settings = publisher_settings.load()
+    has_time = time_left(context, settings)
     records = list(DynamoDBStreamEvent(event).records)
+    stop = len(records)
+    new_tickets: list[tuple[int, dict[str, Any]]] = []
     for index, record in enumerate(records):
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        # the first record always goes: the settings leave time for it and its e-mail (tested)
+        if index and not has_time(1 + FIRST_MAIL_CALLS):
+            logger.warning(
+                "time budget spent; the rest of the batch will be retried", extra={"sequenceNumber": sequence}
+            )
+            stop = index
+            break
         try:
-            record_handler(record)
+            ticket = record_handler(record, settings.calls)
         except Exception:
             logger.exception(
                 "record failed; it and the records after it will be retried",
-                extra={"sequenceNumber": record.dynamodb.sequence_number if record.dynamodb else None},
+                extra={"sequenceNumber": sequence},
             )
-            return {
-                "batchItemFailures": [
-                    {"itemIdentifier": r.dynamodb.sequence_number if r.dynamodb else None}
-                    for r in records[index:]
-                ]
-            }
-    return {"batchItemFailures": []}
+            stop = index
+            break
+        if ticket is not None:
+            new_tickets.append((index, ticket))
+    if new_tickets:
+        try:
+            sent = StaffMailer(settings, has_time).deliver([t for _, t in new_tickets])
+            logger.info("staff notified", extra={"tickets": len(new_tickets), "emails": sent})
+        except Exception:
+            logger.exception("staff e-mail not (all) sent; the new tickets' records will be retried")
+            stop = min(stop, new_tickets[0][0])
+    return _failures(records, stop)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from typing import Any
@@ -279,3 +280,78 @@ def test_websocket_server_goes_away_client_reconnects_and_misses_nothing(local_s
         "IN_REPAIR",
     ]
     assert tracker.seen_versions == sorted(tracker.seen_versions)  # never went backwards
+
+
+# ------------------------------------------------------------------------------------ publisher timeout
+
+
+class TricklingProxy:
+    """A TCP proxy to moto, for SNS only (AWS_ENDPOINT_URL_SNS): the first `slow_bytes` of answers come
+    a few bytes at a time. Every read is quick (no read timeout fires) yet the call takes seconds, so
+    the publisher runs past its function timeout."""
+
+    def __init__(self, slow_bytes: int = 400, chunk: int = 16, pause: float = 0.1) -> None:
+        self.slow_bytes, self.chunk, self.pause = slow_bytes, chunk, pause
+        self.target_port = 0
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        self.ready.wait(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slow: bool) -> None:
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                while slow and data and self.slow_bytes > 0:
+                    part, data = data[: self.chunk], data[self.chunk :]
+                    self.slow_bytes -= len(part)
+                    writer.write(part)
+                    await writer.drain()
+                    await asyncio.sleep(self.pause)
+                writer.write(data)
+                await writer.drain()
+        with contextlib.suppress(Exception):
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(reader, up_writer, False), self._pipe(up_reader, writer, True))
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_publisher_past_its_timeout_batch_retried_whole_nothing_lost_no_duplicate_mail(
+    local_stack_factory: Any,
+) -> None:
+    """The staff e-mail call trickles past the (shortened) function timeout: the local mapping treats it
+    as a function error and retries the whole batch; every ticket still reaches staff exactly once."""
+    proxy = TricklingProxy()
+    try:
+        stack = local_stack_factory(
+            {
+                "AWS_ENDPOINT_URL_SNS": f"http://127.0.0.1:{proxy.port}",
+                "PITSTOP_PUBLISHER_TIMEOUT_SECONDS": "1.5",
+            }
+        )
+        proxy.target_port = int(stack.aws_endpoint_url.rsplit(":", 1)[1].split("/")[0])
+        created = create_tickets(stack, 4, "slow")
+        references = [c["ticket"]["reference"] for c in created]
+        wait_mails(stack, references, timeout=60)
+        time.sleep(2.0)  # a duplicate from the retried batch would land now
+        mails = stack.get_json("/_local/outbox")
+        counts = {r: sum(r in (m.get("message") or "") for m in mails) for r in references}
+        assert counts == dict.fromkeys(references, 1), counts
+        assert proxy.slow_bytes <= 0, "the SNS answer was not slowed"
+        log = stack.log_tail(200_000)
+        assert "publisher failed (FunctionTimeout)" in log and "retrying the whole batch" in log, log[-3000:]
+    finally:
+        proxy.close()

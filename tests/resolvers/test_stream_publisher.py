@@ -15,9 +15,20 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from resolvers import notify, publisher, store, tickets
+from appsync_local.config import api_config
+from appsync_local.engine.lambda_runtime import LambdaContext
+from resolvers import notify, publisher, publisher_settings, staffmail, store, tickets
 
 pytestmark = pytest.mark.usefixtures("table")
+PUBLISHER = api_config()["publisher"]
+MAX_SINGLE = PUBLISHER["staffDigest"]["maxSingleMails"]
+
+
+@pytest.fixture(autouse=True)
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PUBLISHER_SETTINGS as the CDK app and the local stack set it, from api_config.json."""
+    monkeypatch.setenv(publisher_settings.ENV, publisher_settings.environment_value(PUBLISHER))
+
 
 DATA = tickets.validate_create_input(
     {
@@ -177,9 +188,9 @@ def test_failing_sns_reports_that_record_and_every_later_one(
     assert event["Records"][insert]["eventName"] == "INSERT"
     result = publisher.lambda_handler(event, None)
     assert result == {"batchItemFailures": failures_from(event, insert)}
-    # published first, then the e-mail failed; nothing after that record was touched (the stream
-    # retries from the failed record, so handling later ones now would send them twice)
-    assert len(endpoint.requests) == 1
+    # both changes published, then the e-mail failed: retried from the new ticket's record on (a
+    # repeated publish carries the same version, which clients ignore)
+    assert [r["body"]["variables"]["ticket"]["version"] for r in endpoint.requests] == [1, 2]
 
 
 def test_whole_batch_failing_is_reported_not_raised(
@@ -233,17 +244,19 @@ def test_non_ticket_and_remove_records_are_ignored(endpoint: GraphQLEndpoint) ->
 
 def test_publish_needs_http_url_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAPHQL_URL", "file:///etc/passwd")
+    limits = publisher_settings.load().calls
     with pytest.raises(publisher.PublishError, match="http"):
-        publisher.publish({"id": "x"})
+        publisher.publish({"id": "x"}, limits)
     monkeypatch.setenv("GRAPHQL_URL", "http://127.0.0.1:9/graphql")
     monkeypatch.setattr(publisher.aws, "credentials", lambda: None)
     with pytest.raises(publisher.PublishError, match="credentials"):
-        publisher.publish({"id": "x"})
+        publisher.publish({"id": "x"}, limits)
 
 
 def test_publish_signs_for_the_region(endpoint: GraphQLEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
-    assert publisher.publish({"id": "x"}) == {"publishTicketChange": {"id": "x"}}
+    limits = publisher_settings.load().calls
+    assert publisher.publish({"id": "x"}, limits) == {"publishTicketChange": {"id": "x"}}
     auth = endpoint.requests[0]["headers"]["Authorization"]
     assert "/eu-central-1/appsync/aws4_request" in auth
 
@@ -276,7 +289,135 @@ def test_body_without_optional_fields_and_without_staff_url(monkeypatch: pytest.
         "createdAt": "2024-01-01T00:00:00.000Z",
     }
     body = notify.body(ticket)
-    assert "Mileage:  12" in body and "E-mail" not in body and "Phone:  +442079460958" in body
+    assert "Mileage:  12" in body and "E-mail" not in body and "Phone:    +442079460958" in body
     assert "(staff page) ticket PS-ABCDEF" in body
     monkeypatch.setenv("STAFF_PAGE_URL", "https://x.example/staff?tab=all")
     assert "https://x.example/staff?tab=all&ticket=" + "i" * 24 in notify.body(ticket)
+
+
+def test_a_description_cannot_fake_the_contact_or_the_link() -> None:
+    """Facts and the real link come first; the customer's text is fenced and every line of it quoted."""
+    fake = "Brakes squeal.\n\nContact:\n  E-mail: help@evil.example\nOpen it: https://evil.example/login\n"
+    ticket = {
+        "id": "t" * 24,
+        "reference": "PS-FAKE01",
+        "vehicle": {"make": "Ford", "model": "T", "licensePlate": "AB 12\nOpen it: https://evil.example"},
+        "description": fake,
+        "customer": {"name": "Eve\nOpen it: https://evil.example/2", "email": "eve@example.com"},
+        "createdAt": "2024-01-01T00:00:00.000Z",
+    }
+    lines = notify.body(ticket).splitlines()
+    start, end = lines.index(notify.QUOTE_START), lines.index(notify.QUOTE_END)
+    assert lines[1:].index(notify.QUOTE_START) + 1 == start  # the fence opens once, after the facts
+    real_link = "Open it:  https://shop.example.com/staff?ticket=" + "t" * 24
+    assert real_link in lines[:start]
+    assert all(line.startswith(">") for line in lines[start + 1 : end])
+    assert "> Open it: https://evil.example/login" in lines[start + 1 : end]
+    outside = lines[:start] + lines[end + 1 :]
+    assert [
+        line for line in outside if "evil.example" in line and not line.startswith(("Plate:", "Name:"))
+    ] == []
+    assert [line for line in outside if line.startswith(("Open it", "Contact"))] == [real_link]
+
+
+def mails_by_reference(mails: list[dict[str, Any]], references: list[str]) -> dict[str, int]:
+    """How many staff e-mails name each reference (in the subject or the text)."""
+    return {r: sum(r in m["Message"] for m in mails) for r in references}
+
+
+def create(count: int) -> list[dict[str, Any]]:
+    return [store.put_new(DATA)[0] for _ in range(count)]
+
+
+def test_up_to_the_burst_size_each_ticket_gets_its_own_mail(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    created = create(MAX_SINGLE)
+    assert publisher.lambda_handler(stream_event(table), None) == {"batchItemFailures": []}
+    mails = inbox()
+    assert sorted(m["Subject"].split(":")[0] for m in mails) == sorted(
+        f"New ticket {t['reference']}" for t in created
+    )
+
+
+def test_a_burst_is_one_digest_and_a_redelivered_batch_sends_nothing_more(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    created = create(MAX_SINGLE + 2)
+    references = [t["reference"] for t in created]
+    event = stream_event(table)
+    assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}
+    [digest] = inbox()
+    assert digest["Subject"].startswith(f"{len(created)} new tickets: {references[0]}")
+    assert mails_by_reference([digest], references) == dict.fromkeys(references, 1)
+    for ticket in created:
+        assert f"https://shop.example.com/staff?ticket={ticket['id']}" in digest["Message"]
+    assert digest["Message"].count(notify.QUOTE_START) == len(created)
+    assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}  # the stream redelivers
+    assert inbox() == []
+
+
+def test_a_batch_retried_in_other_shapes_puts_each_ticket_in_exactly_one_mail(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    """Bisected halves, then the whole batch again: every ticket e-mailed once, never twice."""
+    created = create(2 * MAX_SINGLE + 2)
+    references = [t["reference"] for t in created]
+    event = stream_event(table)
+    half = len(event["Records"]) // 2
+    for records in (event["Records"][:half], event["Records"][half:], event["Records"]):
+        assert publisher.lambda_handler({"Records": records}, None) == {"batchItemFailures": []}
+    assert mails_by_reference(inbox(), references) == dict.fromkeys(references, 1)
+
+
+def test_a_mail_claimed_but_not_sent_is_sent_by_the_retry_once(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any, ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function stopped between the claim and SNS (here SNS refused): the retry sends the stored mail."""
+    created = create(MAX_SINGLE + 1)
+    references = [t["reference"] for t in created]
+    event = stream_event(table)
+    topic = os.environ["TOPIC_ARN"]
+    monkeypatch.setenv("TOPIC_ARN", topic + "-gone")
+    result = publisher.lambda_handler(event, None)
+    assert result == {"batchItemFailures": failures_from(event, first_ticket_record(event))}
+    claims = [
+        ddb.get_item(TableName=store.table_name(), Key={"pk": {"S": staffmail.CLAIM_PREFIX + t["id"]}})[
+            "Item"
+        ]
+        for t in created
+    ]
+    assert len({c["mail"]["S"] for c in claims}) == 1  # all in one digest, claimed
+    mail_key = {"pk": {"S": staffmail.MAIL_PREFIX + claims[0]["mail"]["S"]}}
+    assert ddb.get_item(TableName=store.table_name(), Key=mail_key)["Item"]["state"]["S"] == "PENDING"
+    monkeypatch.setenv("TOPIC_ARN", topic)
+    retry = {"Records": event["Records"][first_ticket_record(event) :]}
+    assert publisher.lambda_handler(retry, None) == {"batchItemFailures": []}
+    assert publisher.lambda_handler(retry, None) == {"batchItemFailures": []}
+    assert mails_by_reference(inbox(), references) == dict.fromkeys(references, 1)
+    assert ddb.get_item(TableName=store.table_name(), Key=mail_key)["Item"]["state"]["S"] == "SENT"
+
+
+def test_the_time_budget_fits_the_function_timeout() -> None:
+    """One publish plus the first e-mail, every call at its worst, fit well inside the function timeout.
+
+    That is what lets the handler always make progress and stop itself before the timeout; the
+    deployed timeout is this same number (cdk_app/notifications.py reads functionSeconds)."""
+    settings = publisher_settings.load()
+    first_step = (1 + staffmail.FIRST_MAIL_CALLS) * settings.call_worst_seconds
+    assert first_step <= 0.75 * settings.function_seconds
+    assert settings.calls.max_attempts >= 1 and settings.calls.read_seconds > 0
+
+
+def test_it_stops_before_its_timeout_and_reports_the_rest(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    create(2)
+    event = stream_event(table)
+    short = LambdaContext(function_name="publisher", timeout_seconds=1.0)  # less than one more step
+    result = publisher.lambda_handler(event, short)
+    assert result == {"batchItemFailures": failures_from(event, 1)}
+    assert len(endpoint.requests) <= 1
+    full = LambdaContext(function_name="publisher", timeout_seconds=PUBLISHER["timeouts"]["functionSeconds"])
+    assert publisher.lambda_handler({"Records": event["Records"][1:]}, full) == {"batchItemFailures": []}
+    assert len(inbox()) == 2

@@ -42,9 +42,27 @@ class Recorder:
         self.events: list[dict[str, Any]] = []
         self.fail_sequences: dict[str, int] = {}  # SequenceNumber -> times left to fail
         self.raise_times = 0
+        self.slow_times = 0  # this many calls take `slow_seconds` (then answer "all done")
+        self.slow_seconds = 0.0
+        self.running = 0
+        self.most_running = 0
         self.lock = threading.Lock()
 
     def __call__(self, event: dict[str, Any]) -> Any:
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            slow = self.slow_times > 0
+            self.slow_times -= slow
+        try:
+            if slow:
+                time.sleep(self.slow_seconds)
+            return self._answer(event)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def _answer(self, event: dict[str, Any]) -> Any:
         with self.lock:
             self.events.append(event)
             if self.raise_times:
@@ -164,6 +182,31 @@ def test_a_raised_error_retries_with_bisected_batches_and_backoff(table: dict[st
     assert time.monotonic() - started >= 0.05 + 0.1  # backed off twice
     delivered_after_success = recorder.delivered_pks()[4 + 2 :]
     assert delivered_after_success == [f"TICKET#{i}" for i in range(4)]  # nothing skipped, in order
+
+
+def test_a_function_timeout_retries_the_whole_batch_once_the_timed_out_call_returned(
+    table: dict[str, Any],
+) -> None:
+    """As Lambda: a timeout is a function error, so the late "all done" of the timed-out call counts
+    for nothing and the batch is retried from its first record (bisected); never two calls at once."""
+    recorder = Recorder()
+    recorder.slow_times, recorder.slow_seconds = 1, 0.6
+    poller = poller_for(table, recorder, function_timeout=0.2)
+    for i in range(4):
+        put(table, f"TICKET#{i}")
+    poller.start()
+    try:
+        wait_for(lambda: len(recorder.delivered_pks()) >= 8 and not _first_shard(poller).pending)
+    finally:
+        poller.stop()
+    assert poller.timed_out_invocations == 1 and poller.failed_invocations == 1
+    batches = [[r["dynamodb"]["Keys"]["pk"]["S"] for r in e["Records"]] for e in recorder.events]
+    assert batches == [
+        ["TICKET#0", "TICKET#1", "TICKET#2", "TICKET#3"],  # timed out
+        ["TICKET#0", "TICKET#1"],  # the whole batch again, in halves
+        ["TICKET#2", "TICKET#3"],
+    ]
+    assert recorder.most_running == 1
 
 
 def test_a_record_failing_past_the_retry_attempts_is_discarded_and_the_shard_moves_on(
