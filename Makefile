@@ -47,6 +47,7 @@ bench: setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend lint; fi
 
 node_modules/.stamp: package-lock.json
 	npm ci --no-audit --no-fund

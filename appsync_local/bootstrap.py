@@ -89,7 +89,8 @@ def create_table(ddb: Any, name: str = TABLE_NAME) -> dict[str, Any]:
 
 
 def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> tuple[str, str]:
-    """User pool + public app client (USER_PASSWORD_AUTH, SRP, refresh; no secret) + group + staff."""
+    """User pool (optional TOTP MFA) + public app client (USER_PASSWORD_AUTH, SRP, refresh; no secret) +
+    group + staff."""
     pool_id = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
         UsernameAttributes=["email"],
@@ -111,6 +112,12 @@ def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> 
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
+    # As deployed: TOTP (authenticator app) two-step sign-in, optional for each user; no SMS.
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="OPTIONAL",
+    )
     cognito.create_group(UserPoolId=pool_id, GroupName=STAFF_GROUP, Description="Workshop staff")
     cognito.admin_create_user(
         UserPoolId=pool_id,

@@ -73,6 +73,9 @@ def launch(host: str = "127.0.0.1") -> Launch:
     """Start moto's server in a child process (returns at once)."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # moto accepts any TOTP code unless told to check it (against its one fixed secret, which it hands
+    # out as every user's): checked, a wrong code fails locally as it does in Cognito.
+    env.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
         [sys.executable, "-m", "appsync_local.moto_server", host],
         stdin=subprocess.PIPE,

@@ -1,11 +1,25 @@
 // Staff page (/staff): Cognito sign-in, the live board by status, moves along the lifecycle.
-import { confirmSignIn, fetchAuthSession, getCurrentUser, signIn, signOut } from 'aws-amplify/auth';
+import {
+  confirmSignIn,
+  fetchAuthSession,
+  fetchMFAPreference,
+  getCurrentUser,
+  setUpTOTP,
+  signIn,
+  signOut,
+  updateMFAPreference,
+  verifyTOTPSetup,
+} from 'aws-amplify/auth';
+import type { SignInOutput } from 'aws-amplify/auth';
 import { ApiError, Q, request, subscribe } from '../api';
 import type { Subscription, Ticket, TicketPage } from '../api';
 import type { AppConfig } from '../config';
 import { formatAge, formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
 import { STATUSES, STATUS_LABEL, allowedNext, isStatus } from '../lifecycle';
 import type { TicketStatus } from '../lifecycle';
+import { NOTE_MAX_LENGTH } from '../limits';
+import { mailtoHref } from '../mailto';
+import { TOTP_ISSUER, readCode, totpCodeInput, totpSetupDetails } from '../totp';
 import { onConnectionState, onResync } from '../realtime';
 
 const PAGE_SIZE = 10;
@@ -43,25 +57,41 @@ async function enterBoard(root: HTMLElement, config: AppConfig): Promise<void> {
   new Board(root, config, user.signInDetails?.loginId ?? user.username).start();
 }
 
+type SignInStep = 'password' | 'newPassword' | 'totpCode' | 'totpSetup';
+
 function renderSignIn(root: HTMLElement, config: AppConfig, notice?: string): void {
   setTitle('Staff sign-in');
   const error = h('p', { className: 'form-summary', role: 'alert', hidden: true });
+  const prompt = h('p', { role: 'status', 'data-testid': 'signin-prompt' });
   const username = h('input', { id: 'staff-username', name: 'username', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'staff-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const credentials = h(
+    'div',
+    null,
+    h('div', { className: 'field' }, h('label', { for: 'staff-username' }, 'E-mail'), username),
+    h('div', { className: 'field' }, h('label', { for: 'staff-password' }, 'Password'), password),
+  );
+  const newPassword = h('input', { id: 'staff-new-password', type: 'password', autocomplete: 'new-password' });
   const newPasswordField = h(
     'div',
     { className: 'field', hidden: true },
     h('label', { for: 'staff-new-password' }, 'New password (required on first sign-in)'),
-    h('input', { id: 'staff-new-password', type: 'password', autocomplete: 'new-password' }),
+    newPassword,
   );
+  const totpSetup = h('div', { hidden: true });
+  const code = totpCodeInput('staff-totp-code');
+  const codeField = h('div', { className: 'field', hidden: true }, h('label', { for: 'staff-totp-code' }, 'Code from your authenticator app'), code);
+  const buttonLabel = { password: 'Sign in', newPassword: 'Sign in', totpCode: 'Verify', totpSetup: 'Verify and sign in' };
   const button = h('button', { type: 'submit', className: 'primary' }, 'Sign in');
-  let needsNewPassword = false;
+  let step: SignInStep = 'password';
   const form = h(
     'form',
     { className: 'signin', novalidate: true, 'aria-labelledby': 'signin-title' },
-    h('div', { className: 'field' }, h('label', { for: 'staff-username' }, 'E-mail'), username),
-    h('div', { className: 'field' }, h('label', { for: 'staff-password' }, 'Password'), password),
+    credentials,
     newPasswordField,
+    totpSetup,
+    codeField,
+    prompt,
     error,
     h('div', { className: 'actions' }, button),
   );
@@ -69,47 +99,89 @@ function renderSignIn(root: HTMLElement, config: AppConfig, notice?: string): vo
     error.textContent = message;
     error.hidden = false;
   };
+  const show = (next: SignInStep, message: string, focus: HTMLInputElement) => {
+    step = next;
+    credentials.hidden = next === 'totpCode' || next === 'totpSetup';
+    newPasswordField.hidden = next !== 'newPassword';
+    totpSetup.hidden = next !== 'totpSetup';
+    codeField.hidden = next !== 'totpCode' && next !== 'totpSetup';
+    code.value = '';
+    prompt.textContent = message;
+    focus.focus();
+  };
+  const proceed = async (result: SignInOutput): Promise<void> => {
+    if (result.isSignedIn) {
+      await enterBoard(root, config);
+      return;
+    }
+    const next = result.nextStep;
+    switch (next.signInStep) {
+      case 'CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED':
+        show('newPassword', 'Choose a new password to finish signing in.', newPassword);
+        return;
+      case 'CONFIRM_SIGN_IN_WITH_TOTP_CODE':
+        show('totpCode', 'Enter the 6-digit code from your authenticator app.', code);
+        return;
+      case 'CONTINUE_SIGN_IN_WITH_TOTP_SETUP': {
+        const { sharedSecret, getSetupUri } = next.totpSetupDetails;
+        totpSetup.replaceChildren(totpSetupDetails(sharedSecret, getSetupUri(TOTP_ISSUER, username.value.trim()).toString()));
+        show('totpSetup', 'This account needs two-step sign-in: add it to your authenticator app.', code);
+        return;
+      }
+      // The pool offers only TOTP; when Cognito still asks which one, the answer is TOTP.
+      case 'CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION':
+      case 'CONTINUE_SIGN_IN_WITH_MFA_SELECTION':
+        if (next.allowedMFATypes?.includes('TOTP')) {
+          await proceed(await confirmSignIn({ challengeResponse: 'TOTP' }));
+          return;
+        }
+        break;
+    }
+    fail(`Sign-in needs a step this page does not support (${next.signInStep}).`);
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.disabled) return;
     error.hidden = true;
-    if (!username.value.trim() || !password.value) {
+    let answer: string | undefined;
+    if (step === 'password' && (!username.value.trim() || !password.value)) {
       fail('Enter your e-mail and password.');
       return;
     }
-    button.disabled = true;
-    button.textContent = 'Signing in…';
-    try {
-      const result = needsNewPassword
-        ? await confirmSignIn({ challengeResponse: (newPasswordField.querySelector('input') as HTMLInputElement).value })
-        : await signIn({
-            username: username.value.trim(),
-            password: password.value,
-            options: { authFlowType: config.authFlowType },
-          });
-      if (result.isSignedIn) {
-        await enterBoard(root, config);
+    if (step === 'newPassword') answer = newPassword.value;
+    if (step === 'totpCode' || step === 'totpSetup') {
+      answer = readCode(code);
+      if (!answer) {
+        fail('Enter the 6-digit code from your authenticator app.');
         return;
       }
-      if (result.nextStep.signInStep === 'CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED') {
-        needsNewPassword = true;
-        newPasswordField.hidden = false;
-        (newPasswordField.querySelector('input') as HTMLInputElement).focus();
-        fail('Choose a new password to finish signing in.');
-      } else {
-        fail(`Sign-in needs a step this page does not support (${result.nextStep.signInStep}).`);
-      }
+    }
+    const codeStep = step === 'totpCode' || step === 'totpSetup';
+    button.disabled = true;
+    button.textContent = codeStep ? 'Checking…' : 'Signing in…';
+    try {
+      await proceed(
+        answer === undefined
+          ? await signIn({ username: username.value.trim(), password: password.value, options: { authFlowType: config.authFlowType } })
+          : await confirmSignIn({ challengeResponse: answer }),
+      );
     } catch (raw) {
       const e = raw as { name?: string; message?: string };
       if (e.name === 'UserAlreadyAuthenticatedException') {
         await enterBoard(root, config);
         return;
       }
-      fail(e.name === 'NotAuthorizedException' || e.name === 'UserNotFoundException' ? 'Wrong e-mail or password.' : (e.message ?? 'Sign-in failed.'));
+      if (codeStep && e.name === 'CodeMismatchException') {
+        fail('That code is not right. Enter the newest code from your authenticator app.');
+      } else if (codeStep && e.name === 'NotAuthorizedException') {
+        renderSignIn(root, config, 'The sign-in took too long. Sign in again.');
+      } else {
+        fail(e.name === 'NotAuthorizedException' || e.name === 'UserNotFoundException' ? 'Wrong e-mail or password.' : (e.message ?? 'Sign-in failed.'));
+      }
     } finally {
       if (button.isConnected) {
         button.disabled = false;
-        button.textContent = 'Sign in';
+        button.textContent = buttonLabel[step];
       }
     }
   });
@@ -152,6 +224,7 @@ class Board {
   private announcer = h('p', { className: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   private found = h('div', { className: 'found', 'data-testid': 'find-result' });
   private boardEl = h('div', { className: 'board', 'data-testid': 'board' });
+  private twoStep = h('div', { className: 'two-step', 'data-testid': 'two-step' });
 
   constructor(
     private root: HTMLElement,
@@ -180,6 +253,7 @@ class Board {
         h('h1', null, 'Workshop board'),
         h('p', { className: 'who' }, 'Signed in as ', h('strong', null, this.who), ' ', signOutButton),
       ),
+      this.twoStep,
       this.findForm(),
       this.found,
       this.liveLine,
@@ -211,6 +285,81 @@ class Board {
       },
     );
     void this.reloadAll();
+    void this.showTwoStep();
+  }
+
+  /** Two-step sign-in (TOTP): its state, or a button to turn it on. */
+  private async showTwoStep(): Promise<void> {
+    let enabled = false;
+    try {
+      enabled = (await fetchMFAPreference()).enabled?.includes('TOTP') ?? false;
+    } catch {
+      /* unknown: offer the set-up; Cognito refuses it if it is not allowed */
+    }
+    if (enabled) {
+      replaceChildren(this.twoStep, h('p', null, 'Two-step sign-in is on.'));
+      return;
+    }
+    const button = h('button', { type: 'button' }, 'Set up two-step sign-in');
+    button.addEventListener('click', () => void this.setUpTwoStep(button));
+    replaceChildren(this.twoStep, button);
+  }
+
+  private async setUpTwoStep(start: HTMLButtonElement): Promise<void> {
+    start.disabled = true;
+    let details;
+    try {
+      details = await setUpTOTP();
+    } catch (raw) {
+      start.disabled = false;
+      replaceChildren(this.twoStep, start, h('p', { role: 'alert' }, `Could not start the set-up: ${(raw as Error).message}`));
+      return;
+    }
+    const code = totpCodeInput('two-step-code');
+    const error = h('p', { className: 'form-summary', role: 'alert', hidden: true });
+    const submit = h('button', { type: 'submit', className: 'primary' }, 'Turn on');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    cancel.addEventListener('click', () => void this.showTwoStep());
+    const form = h(
+      'form',
+      { className: 'two-step-form', novalidate: true, 'aria-labelledby': 'two-step-title' },
+      h('h2', { id: 'two-step-title' }, 'Set up two-step sign-in'),
+      totpSetupDetails(details.sharedSecret, details.getSetupUri(TOTP_ISSUER, this.who).toString()),
+      h('div', { className: 'field' }, h('label', { for: 'two-step-code' }, 'Code from your authenticator app'), code),
+      error,
+      h('div', { className: 'actions' }, submit, ' ', cancel),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (submit.disabled) return;
+      error.hidden = true;
+      const value = readCode(code);
+      if (!value) {
+        error.textContent = 'Enter the 6-digit code from your authenticator app.';
+        error.hidden = false;
+        return;
+      }
+      submit.disabled = true;
+      try {
+        await verifyTOTPSetup({ code: value });
+        await updateMFAPreference({ totp: 'PREFERRED' });
+        replaceChildren(
+          this.twoStep,
+          h('p', { role: 'status' }, 'Two-step sign-in is on: from now on, signing in asks for a code from your authenticator app.'),
+        );
+      } catch (raw) {
+        const e = raw as { name?: string; message?: string };
+        error.textContent =
+          e.name === 'CodeMismatchException' || e.name === 'EnableSoftwareTokenMFAException'
+            ? 'That code is not right. Enter the newest code from your authenticator app.'
+            : `Could not turn it on: ${e.message ?? 'unknown error'}`;
+        error.hidden = false;
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    replaceChildren(this.twoStep, form);
+    code.focus();
   }
 
   private async signOut(): Promise<void> {
@@ -384,7 +533,7 @@ class Board {
             'p',
             { className: 'contact' },
             h('span', null, c.name),
-            c.email ? [' · ', h('a', { href: `mailto:${c.email}` }, c.email)] : null,
+            c.email ? [' · ', h('a', { href: mailtoHref(c.email) }, c.email)] : null,
             c.phone ? [' · ', h('a', { href: `tel:${c.phone.replace(/[^\d+]/g, '')}` }, c.phone)] : null,
           )
         : null,
@@ -398,13 +547,13 @@ class Board {
     if (!next.length) return h('p', { className: 'final' }, `Closed: ${STATUS_LABEL[ticket.status]}, ${formatDateTime(ticket.updatedAt)}`);
     const base = `${scope}-mv-${ticket.id}`;
     const select = h('select', { id: `${base}-to`, name: 'status' }, next.map((s) => h('option', { value: s }, STATUS_LABEL[s])));
-    const note = h('input', { id: `${base}-note`, name: 'note', type: 'text', maxlength: 500, autocomplete: 'off' });
+    const note = h('input', { id: `${base}-note`, name: 'note', type: 'text', maxlength: NOTE_MAX_LENGTH, autocomplete: 'off' });
     const button = h('button', { type: 'submit' }, 'Move');
     const form = h(
       'form',
       { className: 'move' },
       h('div', { className: 'field' }, h('label', { for: `${base}-to` }, 'Move to'), select),
-      h('div', { className: 'field' }, h('label', { for: `${base}-note` }, 'Note (optional)'), note),
+      h('div', { className: 'field' }, h('label', { for: `${base}-note` }, 'Note to the customer (shown on their tracking page)'), note),
       button,
     );
     form.addEventListener('submit', async (event) => {
