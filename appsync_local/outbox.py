@@ -2,9 +2,9 @@
 
 moto's SNS posts each notification that passes the subscription's filter policy to
 `POST /_local/sns/<secret>` with SNS's HTTP/S JSON body (Type "Notification", Subject, Message,
-Timestamp, ...; Content-Type text/plain). Real SNS first sends a SubscriptionConfirmation; moto confirms on its own,
-but one is handled anyway (ConfirmSubscription with its token). `GET /_local/outbox` lists
-`{subject, message, at}`, newest last.
+Timestamp, ...; Content-Type text/plain). Real SNS first sends a SubscriptionConfirmation; moto
+confirms on its own, but one is handled anyway (ConfirmSubscription with its token).
+`GET /_local/outbox` lists `{subject, message, at}`, newest last.
 
 Anything on the machine (or a web page, through the browser) can post to a local port, and moto does
 not sign its deliveries the way SNS does (its Signature is a fixed example), so the subscription's
