@@ -8,6 +8,11 @@ closing its stdin — after its own shutdown, so no request in flight hits a dea
 
 moto keeps every DynamoDB Streams shard iterator it ever handed out; a poller that asks every 50 ms
 would grow it without bound, so the child prunes all but the newest ones.
+
+moto's server answers CORS `*` on every path; a page on any site could then read `/moto-api/data.json`
+(everything moto holds) or call any service. Here CORS is answered only to the stack's own origins
+(its pages call Cognito directly: Amplify Auth's `userPoolEndpoint`), never on `/moto-api/`, and
+requests with another Host (DNS rebinding), another Origin or `Sec-Fetch-Site: cross-site` are refused.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 READY = "READY"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+MOTO_API = "/moto-api"
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
 KEEP_SHARD_ITERATORS = 2000
 
 
@@ -69,15 +78,18 @@ class Launch:
         return moto
 
 
-def launch(host: str = "127.0.0.1") -> Launch:
-    """Start moto's server in a child process (returns at once)."""
+def launch(host: str = "127.0.0.1", cors_origins: Sequence[str] = ()) -> Launch:
+    """Start moto's server in a child process (returns at once).
+
+    `cors_origins`: the origins whose pages may call moto's services (not /moto-api/) from a browser."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     # moto accepts any TOTP code unless told to check it (against its one fixed secret, which it hands
     # out as every user's): checked, a wrong code fails locally as it does in Cognito.
     env.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    env["MOTO_DISABLE_GLOBAL_CORS"] = "true"  # read when moto.settings is imported, in the child
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-        [sys.executable, "-m", "appsync_local.moto_server", host],
+        [sys.executable, "-m", "appsync_local.moto_server", host, *cors_origins],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=None,
@@ -87,9 +99,9 @@ def launch(host: str = "127.0.0.1") -> Launch:
     return Launch(process=process, host=host)
 
 
-def start(host: str = "127.0.0.1", timeout: float = 15.0) -> MotoProcess:
+def start(host: str = "127.0.0.1", timeout: float = 15.0, cors_origins: Sequence[str] = ()) -> MotoProcess:
     """Start moto's server in a child process and wait until it listens."""
-    return launch(host).ready(timeout)
+    return launch(host, cors_origins).ready(timeout)
 
 
 def _read_ready(process: subprocess.Popen[str], stdout: IO[str], timeout: float) -> int:
@@ -251,14 +263,64 @@ def _transactions_without_table_copies() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
-def _serve(host: str) -> None:
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _LocalOnly:
+    """WSGI middleware in front of moto: loopback Host at our port only; no foreign origin."""
+
+    def __init__(self, app: WsgiApp, host_names: Iterable[str], cors_origins: Iterable[str]) -> None:
+        self.app = app
+        self.names = frozenset(name.lower() for name in host_names)
+        self.origins = frozenset(origin.lower() for origin in cors_origins)
+        self.port = 0  # set once the server is bound
+
+    def refusal(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        host = str(environ.get("HTTP_HOST", "")).lower()
+        if host not in {f"{name}:{self.port}" for name in self.names}:
+            return "421 Misdirected Request", "this server answers to loopback host names only"
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and (
+            origin.lower() not in self.origins or str(environ.get("PATH_INFO", "")).startswith(MOTO_API)
+        ):
+            return "403 Forbidden", "cross-origin request"
+        if str(environ.get("HTTP_SEC_FETCH_SITE", "")).lower() == "cross-site":
+            return "403 Forbidden", "cross-site request"
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refused = self.refusal(environ)
+        if refused is None:
+            return self.app(environ, start_response)
+        status, reason = refused
+        body = f"{status}: {reason}.".encode()
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _backend_app_factory(cors_origins: Sequence[str]) -> Callable[[str], Any]:
+    """moto's per-service Flask app, with flask-cors for our origins only and never on /moto-api."""
+    import re
+
+    from flask_cors import CORS
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    # exact origins (flask-cors would take "[::1]" for a regular expression)
+    origins = [re.compile(f"^{re.escape(origin)}$", re.IGNORECASE) for origin in cors_origins]
+
+    def create(service: str) -> Any:
+        app = create_backend_app(service)
+        if origins:
+            CORS(app, resources={r"^/(?!moto-api)": {"origins": origins}}, max_age=86400)
+        return app
+
+    return create
+
+
+def _serve(host: str, cors_origins: Sequence[str] = ()) -> None:
     import logging
 
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -266,8 +328,13 @@ def _serve(host: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _transactions_without_table_copies()
     _make_dynamodb_linearizable()  # after: the lock wraps the checked transaction too
-    app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    guard = _LocalOnly(
+        DomainDispatcherApplication(_backend_app_factory(cors_origins)),
+        host_names=LOOPBACK_NAMES if host in WILDCARD_HOSTS else (*LOOPBACK_NAMES, host),
+        cors_origins=cors_origins,
+    )
+    server = make_server(host, 0, guard, threaded=True, request_handler=MotoRequestHandler)
+    guard.port = server.server_address[1]
     stop = threading.Event()
 
     def shutdown() -> None:
@@ -286,4 +353,4 @@ def _serve(host: str) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1")
+    _serve(sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1", sys.argv[2:])

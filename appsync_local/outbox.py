@@ -1,16 +1,22 @@
 """The staff e-mail outbox: a real SNS subscription (protocol http) to an endpoint of the local server.
 
 moto's SNS posts each notification that passes the subscription's filter policy to
-`POST /_local/sns` with SNS's HTTP/S JSON body (Type "Notification", Subject, Message, Timestamp, ...;
-Content-Type text/plain). Real SNS first sends a SubscriptionConfirmation; moto confirms on its own,
-but one is handled anyway (ConfirmSubscription with its token). `GET /_local/outbox` lists
-`{subject, message, at}`, newest last.
+`POST /_local/sns/<secret>` with SNS's HTTP/S JSON body (Type "Notification", Subject, Message,
+Timestamp, ...; Content-Type text/plain). Real SNS first sends a SubscriptionConfirmation; moto
+confirms on its own, but one is handled anyway (ConfirmSubscription with its token).
+`GET /_local/outbox` lists `{subject, message, at}`, newest last.
+
+Anything on the machine (or a web page, through the browser) can post to a local port, and moto does
+not sign its deliveries the way SNS does (its Signature is a fixed example), so the subscription's
+endpoint carries a random per-run secret: a post to any other path never reaches the outbox.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -34,9 +40,15 @@ def _now() -> str:
 
 
 class Outbox:
-    def __init__(self, topic_arn: str, confirm: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        topic_arn: str,
+        confirm: Callable[[str, str], None] | None = None,
+        secret: str | None = None,
+    ) -> None:
         self.topic_arn = topic_arn
         self.confirm = confirm
+        self.secret = secret or secrets.token_urlsafe(24)
         self._messages: deque[dict[str, Any]] = deque(maxlen=MAX_MESSAGES)
         self._lock = threading.Lock()
 
@@ -59,8 +71,15 @@ class Outbox:
             token = str(body.get("Token", ""))
             threading.Thread(target=self.confirm, args=(self.topic_arn, token), daemon=True).start()
 
+    def endpoint(self, base_url: str) -> str:
+        """The URL to subscribe: SNS_PATH plus the secret."""
+        return f"{base_url}{SNS_PATH}/{self.secret}"
+
     def routes(self) -> list[Route]:
         async def sns(request: Request) -> Response:
+            if not hmac.compare_digest(request.path_params["secret"].encode(), self.secret.encode()):
+                log.warning("outbox: refused a delivery without the subscription's secret")
+                return JSONResponse({"message": "Forbidden."}, status_code=403)
             try:
                 body = json.loads(await request.body())
                 if not isinstance(body, dict):
@@ -75,7 +94,7 @@ class Outbox:
             return JSONResponse(self.messages())
 
         return [
-            Route(SNS_PATH, sns, methods=["POST"]),
+            Route(SNS_PATH + "/{secret}", sns, methods=["POST"]),
             Route(OUTBOX_PATH, outbox, methods=["GET"]),
         ]
 
@@ -89,3 +108,9 @@ def subscribe(sns: Any, topic_arn: str, endpoint: str) -> str:
         Attributes={"FilterPolicy": json.dumps(FILTER_POLICY)},
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]
+
+
+def subscribed_endpoint(sns: Any, topic_arn: str) -> str:
+    """The endpoint (secret included) of the topic's http subscription: to subscribe it again."""
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    return next(str(s["Endpoint"]) for s in subscriptions if s["Protocol"] == "http")

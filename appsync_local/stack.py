@@ -25,6 +25,7 @@ from resolvers import publisher_settings  # the function's settings variable, as
 
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config
+from .engine.guard import LOOPBACK_NAMES
 from .engine.lambda_runtime import LambdaRuntime
 from .event_filter import record_filter
 from .outputs import build_amplify_outputs
@@ -59,7 +60,8 @@ class LocalStack:
 
     def start(self) -> ASGIApp:
         t0 = time.monotonic()
-        starting = moto_server.launch(self.settings.host)  # exits by itself if we die before ready()
+        # exits by itself if we die before ready(); CORS for our pages only (they call Cognito)
+        starting = moto_server.launch(self.settings.host, self._origins())
         self._set_environment()
         self._preload()  # while moto boots in its own process
         self.moto = starting.ready()
@@ -72,7 +74,7 @@ class LocalStack:
         self.outbox = outbox.Outbox(
             res.topic_arn, confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token)
         )
-        outbox.subscribe(sns, res.topic_arn, f"{s.base_url}{outbox.SNS_PATH}")
+        outbox.subscribe(sns, res.topic_arn, self.outbox.endpoint(s.base_url))
         self.outputs = build_amplify_outputs(
             graphql_url=s.graphql_url,
             api_key=s.api_key,
@@ -96,6 +98,15 @@ class LocalStack:
         app = self._engine_app(self._routes())
         self.timings["app"] = time.monotonic() - t0
         return app
+
+    def _host_names(self) -> tuple[str, ...]:
+        """The names this server answers to (Host header): loopback, and PITSTOP_HOST if it is a name."""
+        host = self.settings.host
+        return LOOPBACK_NAMES if host in moto_server.WILDCARD_HOSTS else (*LOOPBACK_NAMES, host)
+
+    def _origins(self) -> tuple[str, ...]:
+        """Our pages' origins: any of the names at our port."""
+        return tuple(f"http://{name}:{self.settings.port}" for name in dict.fromkeys(self._host_names()))
 
     def _publisher(self) -> LambdaRuntime:
         assert self.resources is not None
@@ -195,6 +206,10 @@ class LocalStack:
             query_depth_limit=limits["queryDepthLimit"],
             resolver_count_limit=limits["resolverCountLimit"],
             extra_routes=routes,
+            host_names=self._host_names(),
+            port=s.port or None,  # PORT=0: the port is not known here
+            # the deployed API's body limit (its WAF rule's), so local refuses what AWS would
+            max_request_body_bytes=api_config()["limits"]["maxRequestBodyBytes"],
             # resolvers.handler keeps no per-event state outside its per-invocation router
             # (tests/resolvers prove concurrent calls stay apart), so it may run like several instances
             lambda_concurrency=RESOLVER_CONCURRENCY,

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from .engine import Engine
+from .guard import LocalOnly
 from .http import graphql_http
 from .realtime import graphql_realtime
 from .settings import EngineSettings
@@ -35,10 +35,8 @@ def create_app(settings: EngineSettings) -> Starlette:
         *settings.extra_routes,
     ]
     middleware = [
-        # AppSync answers browsers from any origin (the API key / JWT is the access control).
-        Middleware(
-            CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=86400
-        ),
+        # loopback Host names only; CORS on /graphql only (AppSync's: any origin), the rest same-origin
+        Middleware(LocalOnly, host_names=settings.host_names, port=settings.port, cors_paths=("/graphql",)),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from ..config import api_config
+from .guard import LOOPBACK_NAMES
 
 AUTH_MODES = ("API_KEY", "AMAZON_COGNITO_USER_POOLS", "AWS_IAM", "OPENID_CONNECT", "AWS_LAMBDA")
 
@@ -73,6 +74,9 @@ class EngineSettings:
     handler: str = field(default_factory=_default_handler)  # import path "package.module.function"
     domain_name: str | None = None  # request.domainName in Lambda events (AppSync: custom domain or null)
     extra_routes: list[BaseRoute] = field(default_factory=list)  # mounted next to /graphql
+    # the Host header names answered (with `port`, when given); others get 421 (DNS rebinding)
+    host_names: tuple[str, ...] = LOOPBACK_NAMES
+    port: int | None = None  # None: any port of host_names
     api_config: dict[str, Any] | None = None  # None: api_config.json
     schema_sdl: str | None = None  # None: schema.graphql
     # Lambda emulation
@@ -105,6 +109,10 @@ class EngineSettings:
     connection_timeout_ms: int = 300_000
     max_subscriptions_per_connection: int = 200
     max_message_bytes: int = 240 * 1024
+    # largest POST /graphql body read; a larger one is refused before auth. None: no limit (AWS
+    # documents no maximum request size for AppSync's GraphQL endpoint; the deployed API's is the
+    # caller's to pass, e.g. the size the WAF body rule allows)
+    max_request_body_bytes: int | None = None
     # the stack's own start-up/shut-down (Starlette lifespan), run around the engine's
     lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None
     # called once the response to a mutation is sent (its writes are committed by then), e.g. to wake

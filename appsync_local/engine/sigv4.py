@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Mapping
@@ -73,6 +74,13 @@ def verify(
         raise SigV4Error("host is not signed")
     if session_token is not None and headers.get("x-amz-security-token") != session_token:
         raise SigV4Error("security token mismatch")
+    # botocore signs whatever X-Amz-Content-SHA256 claims instead of the body: check the claim.
+    # AppSync's SigV4 covers the payload, so UNSIGNED-PAYLOAD (S3's opt-out) is refused.
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is not None and not hmac.compare_digest(
+        claimed.strip().lower(), hashlib.sha256(request.body).hexdigest()
+    ):
+        raise SigV4Error("payload hash does not match the body")
     missing = [name for name in signed_names if name not in headers]
     if missing:
         raise SigV4Error(f"signed header missing: {missing[0]}")

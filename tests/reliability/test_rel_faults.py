@@ -39,17 +39,21 @@ def topic_arn(stack: Any) -> str:
     )
 
 
-def break_sns(stack: Any) -> str:
+def break_sns(stack: Any) -> tuple[str, str]:
+    """Delete the topic; return its ARN and the outbox's endpoint (with its secret) to mend it."""
     arn = topic_arn(stack)
-    stack.aws_client("sns").delete_topic(TopicArn=arn)
-    return arn
+    sns = stack.aws_client("sns")
+    endpoint = outbox_module.subscribed_endpoint(sns, arn)
+    sns.delete_topic(TopicArn=arn)
+    return arn, endpoint
 
 
-def mend_sns(stack: Any, arn: str) -> None:
+def mend_sns(stack: Any, broken: tuple[str, str]) -> None:
     """SNS is back: the same topic (same ARN) and the outbox's HTTP subscription with its filter policy."""
+    arn, endpoint = broken
     sns = stack.aws_client("sns")
     assert sns.create_topic(Name=arn.rsplit(":", 1)[1])["TopicArn"] == arn
-    outbox_module.subscribe(sns, arn, f"{stack.base_url}{outbox_module.SNS_PATH}")
+    outbox_module.subscribe(sns, arn, endpoint)
 
 
 def mails_for(stack: Any, reference: str) -> list[dict[str, Any]]:
@@ -75,7 +79,7 @@ def create_tickets(stack: Any, count: int, tag: str) -> list[dict[str, Any]]:
 
 def test_sns_down_ticket_still_stored_mail_arrives_once(local_stack_factory: Any) -> None:
     stack = local_stack_factory()
-    arn = break_sns(stack)
+    broken = break_sns(stack)
     try:
         created = create_tickets(stack, 3, "sns")  # stored and returned while SNS fails
         for c in created:
@@ -90,7 +94,7 @@ def test_sns_down_ticket_still_stored_mail_arrives_once(local_stack_factory: Any
         time.sleep(1.5)  # several failed publisher attempts (backoff 0.1, 0.2, 0.4, 0.8 s)
         assert stack.get_json("/_local/outbox") == []
     finally:
-        mend_sns(stack, arn)
+        mend_sns(stack, broken)
     references = [c["ticket"]["reference"] for c in created]
     wait_mails(stack, references)
     time.sleep(1.5)  # a duplicate from a retry would land now
@@ -109,7 +113,7 @@ def test_a_failing_record_does_not_resend_the_mail_of_the_next_one(local_stack_f
     the mapping's retry attempts P goes to the on-failure destination and B is e-mailed exactly once.
     """
     stack = local_stack_factory()
-    arn = break_sns(stack)
+    broken = break_sns(stack)
     try:
         [a] = create_tickets(stack, 1, "batchA")
         time.sleep(1.0)  # the poller holds the failing batch [A] and fetches nothing new meanwhile
@@ -126,7 +130,7 @@ def test_a_failing_record_does_not_resend_the_mail_of_the_next_one(local_stack_f
         )
         [b] = create_tickets(stack, 1, "batchB")
     finally:
-        mend_sns(stack, arn)
+        mend_sns(stack, broken)
     ref_a, ref_b = a["ticket"]["reference"], b["ticket"]["reference"]
     wait_mails(stack, [ref_a, ref_b])
     time.sleep(3.0)

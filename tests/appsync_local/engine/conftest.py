@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from engine_testkit import Keys, make_settings  # noqa: E402
+from engine_testkit import LOCAL, Keys, make_settings  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from appsync_local.engine import EngineSettings, create_app  # noqa: E402
@@ -34,7 +34,7 @@ def settings_factory(keys: Keys) -> Callable[..., EngineSettings]:
 
 @pytest.fixture
 def client(keys: Keys) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(keys))) as test_client:
+    with TestClient(create_app(make_settings(keys)), base_url=LOCAL) as test_client:
         yield test_client
 
 

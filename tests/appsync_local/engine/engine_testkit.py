@@ -35,6 +35,7 @@ ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL_ID}"
 AKID = "AKIAENGINETEST000001"
 SECRET = "engine-test-secret"
 HANDLER = "engine_fake_resolvers.handler.lambda_handler"
+LOCAL = "http://127.0.0.1"  # TestClient's base URL: the engine answers loopback host names only
 
 
 class Keys:

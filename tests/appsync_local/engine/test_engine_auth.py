@@ -15,6 +15,7 @@ from engine_testkit import (
     API_KEY,
     CLIENT_ID,
     EXPIRED_KEY,
+    LOCAL,
     POOL_ID,
     REGION,
     Keys,
@@ -77,7 +78,7 @@ def test_unknown_and_expired_api_keys(client: TestClient) -> None:
 def test_api_key_refused_when_the_mode_is_not_configured(keys: Keys) -> None:
     config = json.loads(json.dumps(make_settings(keys).config()))
     config["authorization"]["additional"] = ["AWS_IAM"]
-    with TestClient(create_app(make_settings(keys, api_config=config))) as client:
+    with TestClient(create_app(make_settings(keys, api_config=config)), base_url=LOCAL) as client:
         assert_401(post(client, api_key_headers()), UNAUTHORIZED)
 
 
@@ -139,7 +140,7 @@ def _publish(client: TestClient, headers_for: Any) -> Any:
 
 
 def test_iam_sigv4_publish(client: TestClient, events: list[Any]) -> None:
-    response = _publish(client, lambda body: sigv4_headers("http://testserver/graphql", body))
+    response = _publish(client, lambda body: sigv4_headers("http://127.0.0.1/graphql", body))
     assert response.json() == {
         "data": {"publishTicketChange": {"id": "t-9", "status": "RECEIVED", "customer": {"name": "Ada"}}}
     }
@@ -148,7 +149,7 @@ def test_iam_sigv4_publish(client: TestClient, events: list[Any]) -> None:
 
 def test_iam_identity_in_lambda_events(client: TestClient, events: list[Any]) -> None:
     body = json.dumps({"query": TICKET_Q})
-    headers = sigv4_headers("http://testserver/graphql", body)
+    headers = sigv4_headers("http://127.0.0.1/graphql", body)
     # Query.ticket allows API key and staff only: IAM is denied at field level
     response = client.post("/graphql", content=body, headers=headers)
     assert response.json()["errors"][0]["errorType"] == "Unauthorized"
@@ -156,7 +157,7 @@ def test_iam_identity_in_lambda_events(client: TestClient, events: list[Any]) ->
 
 
 def test_iam_refusals(client: TestClient) -> None:
-    url = "http://testserver/graphql"
+    url = "http://127.0.0.1/graphql"
     assert_401(_publish(client, lambda b: sigv4_headers(url, b, secret="wrong")), UNAUTHORIZED)
     assert_401(_publish(client, lambda b: sigv4_headers(url, b, akid="AKIAUNKNOWN")), UNAUTHORIZED)
     tampered = lambda b: sigv4_headers(url, b.replace("t-9", "t-8"))  # noqa: E731 - signed another body
@@ -227,7 +228,7 @@ def test_nested_denial_propagates_to_the_nullable_parent(keys: Keys) -> None:
         "noneResolverResult": {"Query.box": "input"},
     }
     settings = make_settings(keys, schema_sdl=sdl, api_config=config)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         query = '{ box(input: {open: "o", locked: "l"}) { open locked } }'
         body = post(client, api_key_headers(), query).json()
         assert body["data"] == {"box": None}

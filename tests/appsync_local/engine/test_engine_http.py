@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from engine_testkit import API_KEY, api_key_headers, make_settings, staff_headers
+from engine_testkit import API_KEY, LOCAL, api_key_headers, make_settings, staff_headers
 from starlette.testclient import TestClient
 
 from appsync_local.engine import create_app
@@ -224,7 +224,9 @@ def test_raised_exception_becomes_a_field_error(client: TestClient) -> None:
 
 
 def test_lambda_unhandled_switch(keys: Any) -> None:
-    with TestClient(create_app(make_settings(keys, lambda_unhandled_error_type=True))) as client:
+    with TestClient(
+        create_app(make_settings(keys, lambda_unhandled_error_type=True)), base_url=LOCAL
+    ) as client:
         error = post(client, '{ ticket(id: "missing") { id } }').json()["errors"][0]
     assert error["errorType"] == "Lambda:Unhandled"
 
@@ -295,11 +297,11 @@ def test_introspection_is_allowed(client: TestClient) -> None:
 
 
 def test_depth_and_resolver_limits(keys: Any) -> None:
-    with TestClient(create_app(make_settings(keys, query_depth_limit=2))) as client:
+    with TestClient(create_app(make_settings(keys, query_depth_limit=2)), base_url=LOCAL) as client:
         body = post(client, '{ ticket(id: "t-1") { id vehicle { make } } }').json()
     assert body["data"] == {"ticket": None}
     assert body["errors"][0]["errorType"] == "QueryDepthLimitReached"
-    with TestClient(create_app(make_settings(keys, resolver_count_limit=1))) as client:
+    with TestClient(create_app(make_settings(keys, resolver_count_limit=1)), base_url=LOCAL) as client:
         body = post(client, '{ a: ticket(id: "t-1") { id } b: ticket(id: "t-2") { id } }').json()
     assert body["data"]["a"] == {"id": "t-1"} and body["data"]["b"] is None
     assert body["errors"][0]["errorType"] == "ResolverExecutionLimitReached"
@@ -341,7 +343,7 @@ def test_after_mutation_runs_once_per_mutation_and_never_for_queries(keys: Any) 
     """The stack wakes its stream poller there: only a mutation can have committed a write."""
     calls: list[str] = []
     app = create_app(make_settings(keys, after_mutation=lambda: calls.append("woken")))
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         assert post(client, TICKET_Q).status_code == 200
         assert calls == []
         create = (

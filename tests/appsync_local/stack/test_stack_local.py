@@ -144,6 +144,7 @@ def test_publisher_failure_is_retried_and_the_mail_arrives_once(local_only: Any,
     topic_arn = next(
         t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith("staff-notifications")
     )
+    endpoint = outbox_module.subscribed_endpoint(sns, topic_arn)
     sns.delete_topic(TopicArn=topic_arn)
     try:
 
@@ -158,7 +159,7 @@ def test_publisher_failure_is_retried_and_the_mail_arrives_once(local_only: Any,
         assert not [m for m in local_only.get_json("/_local/outbox") if reference in (m["subject"] or "")]
     finally:
         assert sns.create_topic(Name=topic_arn.rsplit(":", 1)[1])["TopicArn"] == topic_arn
-        outbox_module.subscribe(sns, topic_arn, f"{local_only.base_url}{outbox_module.SNS_PATH}")
+        outbox_module.subscribe(sns, topic_arn, endpoint)
     deadline = time.monotonic() + 15
     mails: list[dict[str, Any]] = []
     while time.monotonic() < deadline and not mails:

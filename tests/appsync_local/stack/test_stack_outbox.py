@@ -36,7 +36,7 @@ def served_outbox() -> Iterator[dict[str, Any]]:
     while not server.started:
         time.sleep(0.01)
     base = f"http://127.0.0.1:{port}"
-    outbox.subscribe(sns, topic, f"{base}{outbox.SNS_PATH}")
+    outbox.subscribe(sns, topic, box.endpoint(base))
     try:
         yield {"sns": sns, "topic": topic, "box": box, "base": base}
     finally:
@@ -76,17 +76,21 @@ def test_only_ticket_created_reaches_the_outbox_newest_last(served_outbox: dict[
 def test_subscription_is_http_with_the_filter_policy(served_outbox: dict[str, Any]) -> None:
     sns = served_outbox["sns"]
     (sub,) = sns.list_subscriptions_by_topic(TopicArn=served_outbox["topic"])["Subscriptions"]
-    assert sub["Protocol"] == "http" and sub["Endpoint"].endswith(outbox.SNS_PATH)
+    box = served_outbox["box"]
+    assert sub["Protocol"] == "http" and sub["Endpoint"] == box.endpoint(served_outbox["base"])
     attributes = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
     assert json.loads(attributes["FilterPolicy"]) == {"event": ["TICKET_CREATED"]}
 
 
 def test_foreign_or_malformed_deliveries_are_refused(served_outbox: dict[str, Any]) -> None:
-    url = f"{served_outbox['base']}{outbox.SNS_PATH}"
+    url = served_outbox["box"].endpoint(served_outbox["base"])
     before = len(served_outbox["box"].messages())
     assert httpx.post(url, content=b"not json").status_code == 400
     foreign = {"Type": "Notification", "TopicArn": "arn:other", "Message": "x"}
     assert httpx.post(url, json=foreign).status_code == 400
+    ours = {"Type": "Notification", "TopicArn": served_outbox["topic"], "Subject": "forged", "Message": "x"}
+    for path in (outbox.SNS_PATH, f"{outbox.SNS_PATH}/guessed"):  # without the subscription's secret
+        assert httpx.post(f"{served_outbox['base']}{path}", json=ours).status_code in (403, 404, 405)
     assert len(served_outbox["box"].messages()) == before
 
 
