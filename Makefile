@@ -11,12 +11,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 setup: $(STAMP) frontend
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock packages/appsync-local/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@# quiet on success (pip on some machines warns about every unreachable extra index); the log on failure
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock > $(VENV)/pip.log 2>&1 \
 	  || (grep -v '^WARNING: Location' $(VENV)/pip.log; exit 1)
-	$(PY) -c "import aws_lambda_powertools, moto, gql, graphql, aws_cdk, starlette"
+	@# the local AppSync, a distribution of its own (editable: its sources are this repo's), built by the
+	@# setuptools its pyproject.toml pins
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e packages/appsync-local
+	$(PY) -c "import aws_lambda_powertools, moto, gql, graphql, aws_cdk, starlette, appsync_local.engine"
 	touch $(STAMP)
 
 # The frontend build (Vite), rebuilt only when its sources or lockfile changed.
@@ -25,11 +28,11 @@ frontend:
 
 ## make run: the whole stack locally, offline (see README).
 run: setup
-	$(PY) -m appsync_local
+	$(PY) -m pitstop_local
 
 ## make test: lint + every test (unit, resolvers on moto, local stack, CDK checks, browser).
 test: setup lint
-	$(PY) -m pytest --cov=resolvers --cov=appsync_local --cov-report=term:skip-covered
+	$(PY) -m pytest --cov=resolvers --cov=pitstop_local --cov=appsync_local --cov-report=term:skip-covered
 
 ## make test-heavy: the long reliability and load tests.
 test-heavy: setup

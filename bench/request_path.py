@@ -79,7 +79,7 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
 
     ddb = _bare_client(target)
     table = "pitstop-bench-bare"
-    from appsync_local.bootstrap import create_table
+    from pitstop_local.bootstrap import create_table
 
     create_table(ddb, table)  # same design as the stack's table, so the bare put pays the same GSIs
     samples: dict[str, list[float]] = {
@@ -135,7 +135,7 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
 def _publisher_samples(target: Any, ticket_ids: list[str], count: int) -> list[float]:
     """resolvers.publisher.lambda_handler on one MODIFY record, as the stream mapping invokes it."""
     ddb = _bare_client(target)
-    from appsync_local.bootstrap import TABLE_NAME as table
+    from pitstop_local.bootstrap import TABLE_NAME as table
     env = {
         **RESOLVER_ENV,
         "AWS_ACCESS_KEY_ID": target.iam_access_key_id,

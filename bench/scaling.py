@@ -92,7 +92,7 @@ def measure(count: int, repeats: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from appsync_local.bootstrap import create_table
+    from pitstop_local.bootstrap import create_table
 
     meter = _ServiceMeter()
     with patched_env(RESOLVER_ENV, remove=("AWS_ENDPOINT_URL", "AWS_PROFILE")), mock_aws():

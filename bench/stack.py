@@ -1,4 +1,4 @@
-"""The local stack for the request-path and fan-out figures: `python -m appsync_local` on a free port.
+"""The local stack for the request-path and fan-out figures: `python -m pitstop_local` on a free port.
 
 Reuses the test suite's launcher (tests/conftest.py: start_local_stack / stop_local_stack, the same
 environment the `local_stack` fixture uses), loaded under a private module name so it never clashes

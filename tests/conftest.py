@@ -1,4 +1,4 @@
-"""Shared fixtures. `local_stack`: the real stack (`python -m appsync_local`) on a free port, or, when
+"""Shared fixtures. `local_stack`: the real stack (`python -m pitstop_local`) on a free port, or, when
 PITSTOP_OUTPUTS names a deployed stage's amplify_outputs.json, that deployed stage.
 
     def test_x(local_stack):
@@ -152,7 +152,7 @@ def remote_target() -> StackTarget | None:
 
 
 def start_local_stack(log_path: Path, extra_env: dict[str, str] | None = None) -> StackTarget:
-    """Start `python -m appsync_local` on a free port and wait until it reports ready."""
+    """Start `python -m pitstop_local` on a free port and wait until it reports ready."""
     port = free_port()
     env = {
         **os.environ,
@@ -171,7 +171,7 @@ def start_local_stack(log_path: Path, extra_env: dict[str, str] | None = None) -
     started = time.monotonic()
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "appsync_local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "pitstop_local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     log.close()
     target = StackTarget(

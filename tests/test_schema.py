@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
-from appsync_local.config import api_config, build_appsync_schema
+from pitstop_local.config import api_config, build_appsync_schema
 
 STAFF = "AMAZON_COGNITO_USER_POOLS"
 

@@ -9,7 +9,7 @@ import pytest
 from cdk_helpers import ROOT
 from graphql import BreakingChangeType, find_breaking_changes
 
-from appsync_local.config import build_appsync_schema
+from pitstop_local.config import build_appsync_schema
 
 CONTRACT = Path(__file__).with_name("contract_schema.graphql")
 RELEASED = ROOT / "schema" / "released.graphql"

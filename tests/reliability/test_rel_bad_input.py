@@ -45,7 +45,7 @@ from rel_helpers import (
     ticket_input,
 )
 
-from appsync_local.config import build_appsync_schema
+from pitstop_local.config import build_appsync_schema
 
 FUZZ_EXAMPLES = int(
     __import__("os").environ.get("REL_FUZZ_EXAMPLES", "2200")

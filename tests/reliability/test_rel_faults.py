@@ -29,7 +29,7 @@ from rel_helpers import (
     ticket_input,
 )
 
-from appsync_local import outbox as outbox_module
+from pitstop_local import outbox as outbox_module
 
 
 def topic_arn(stack: Any) -> str:

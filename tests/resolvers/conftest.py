@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from appsync_local import bootstrap, moto_server
+from pitstop_local import bootstrap, moto_server
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
@@ -21,7 +21,7 @@ TABLE = "pitstop-tickets-test"
 
 
 def create_table(client: Any, name: str = TABLE) -> dict[str, Any]:
-    """The single table as the local stack creates it (one definition: appsync_local.bootstrap)."""
+    """The single table as the local stack creates it (one definition: pitstop_local.bootstrap)."""
     return bootstrap.create_table(client, name)
 
 

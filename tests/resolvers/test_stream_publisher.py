@@ -13,10 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
+from appsync_local.engine.lambda_runtime import LambdaContext
 from botocore.config import Config
 
-from appsync_local.config import api_config
-from appsync_local.engine.lambda_runtime import LambdaContext
+from pitstop_local.config import api_config
 from resolvers import notify, publisher, publisher_settings, staffmail, store, tickets
 
 pytestmark = pytest.mark.usefixtures("table")
