@@ -138,3 +138,36 @@ def test_a_list_payload_reaches_no_filtered_subscriber(keys: Keys) -> None:
     assert unfiltered == {"type": "start_ack", "id": "u"}
     assert delivered == {"type": "data", "id": "u", "payload": {"data": {"onAllItems": items}}}
     assert quiet  # nothing for "f"
+
+
+# -- AWSTime ---------------------------------------------------------------------------------------------
+TIME_SDL = """
+type Query {
+  now: AWSTime
+}
+type Mutation {
+  echoTime(time: AWSTime!): AWSTime
+}
+"""
+TIME_CONFIG = {
+    "authorization": {"default": "API_KEY", "additional": []},
+    "dataSources": {"none": {"type": "NONE"}},
+    "resolvers": {"Mutation.echoTime": "none"},
+    "noneResolverResult": {"Mutation.echoTime": "time"},
+}
+
+
+def test_aws_time_may_end_in_a_bare_dot(keys: Keys) -> None:
+    """AWS's scalar docs list "12:00:34." as a valid AWSTime; "12:00." stays invalid."""
+    app = create_app(make_settings(keys, api_config=TIME_CONFIG, schema_sdl=TIME_SDL))
+    query = "mutation($t: AWSTime!) { echoTime(time: $t) }"
+    with serve(app) as base:
+        dotted = post(base, query, {"t": "12:00:34."}, api_key_headers())
+        literal = post(base, 'mutation { echoTime(time: "12:00:34.") }', {}, api_key_headers())
+        bad = post(base, query, {"t": "12:00."}, api_key_headers())
+    assert dotted == {"data": {"echoTime": "12:00:34."}}
+    assert literal == {"data": {"echoTime": "12:00:34."}}
+    assert bad["data"] is None
+    assert bad["errors"][0]["message"] == (
+        "Variable 't' has an invalid value. Unable to parse `12:00.` as a valid Time."
+    )
