@@ -56,7 +56,10 @@ def banner(
 
 def main() -> int:
     started = time.monotonic()
-    settings = LocalSettings.from_env()
+    try:
+        settings = LocalSettings.from_env()
+    except ValueError as exc:
+        raise SystemExit(f"appsync_local: {exc}") from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

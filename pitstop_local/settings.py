@@ -12,7 +12,8 @@ from dataclasses import dataclass
 DEFAULT_PORT = 4000
 DEFAULT_STAFF_USERNAME = "staff@example.com"
 DEFAULT_STAFF_PASSWORD = "Staff-Passw0rd!"  # noqa: S105 - the documented local-only demo user
-API_KEY_DAYS = 7
+API_KEY_DAYS = 7  # AppSync's default
+API_KEY_MIN_DAYS, API_KEY_MAX_DAYS = 1, 365  # CreateApiKey's bounds
 
 
 def _api_key() -> str:
@@ -23,6 +24,18 @@ def _api_key() -> str:
 
 def _access_key_id() -> str:
     return "AKIALOCAL" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(11))
+
+
+def api_key_expiry(days: float, now: float) -> int:
+    """An API key's `expires` (epoch seconds) `days` after `now`, as AppSync's CreateApiKey sets it:
+    1 to 365 days ahead, rounded down to the hour
+    (https://docs.aws.amazon.com/appsync/latest/APIReference/API_CreateApiKey.html)."""
+    if not API_KEY_MIN_DAYS <= days <= API_KEY_MAX_DAYS:
+        raise ValueError(
+            f"PITSTOP_API_KEY_DAYS must be between {API_KEY_MIN_DAYS} and {API_KEY_MAX_DAYS} "
+            f"(AppSync's API key limits), not {days:g}"
+        )
+    return int(now + days * 86400) // 3600 * 3600
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -59,12 +72,16 @@ class LocalSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
         env = os.environ if env is None else env
-        days = float(env.get("PITSTOP_API_KEY_DAYS") or API_KEY_DAYS)
+        raw_days = env.get("PITSTOP_API_KEY_DAYS") or str(API_KEY_DAYS)
+        try:
+            days = float(raw_days)
+        except ValueError:
+            raise ValueError(f"PITSTOP_API_KEY_DAYS must be a number of days, not {raw_days!r}") from None
         return cls(
             host=env.get("PITSTOP_HOST") or "127.0.0.1",
             port=int(env.get("PORT") or DEFAULT_PORT),
             api_key=env.get("PITSTOP_API_KEY") or _api_key(),
-            api_key_expires=int(time.time() + days * 86400),
+            api_key_expires=api_key_expiry(days, time.time()),
             staff_username=env.get("PITSTOP_STAFF_USERNAME") or DEFAULT_STAFF_USERNAME,
             staff_password=env.get("PITSTOP_STAFF_PASSWORD") or DEFAULT_STAFF_PASSWORD,
             demo_data=_flag(env.get("PITSTOP_DEMO_DATA"), default=True),

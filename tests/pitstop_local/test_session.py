@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from typing import Any
 
@@ -13,8 +15,19 @@ from appsync_clients import (
     ON_ACTIVITY,
     ON_TICKET_UPDATED,
     TRACK_TICKET,
+    AckingTransport,
     Api,
     ticket_input,
+    with_variables,
+)
+from gql import gql
+from gql.transport.exceptions import TransportQueryError
+
+# An API-key subscriber asking for `customer`, which the schema allows only staff (and the publisher).
+PEEK_AT_CUSTOMER = gql(
+    """subscription Peek($id: ID!, $token: String) {
+  onTicketUpdated(id: $id, trackingToken: $token) { id status customer { name email phone } }
+}"""
 )
 
 
@@ -97,5 +110,83 @@ def test_customer_and_staff_session(api: Api, local_stack: Any) -> None:
             assert len(mails) == 1
             assert ticket["reference"] in mails[0]["message"]
             assert "customer1@example.com" in mails[0]["message"]
+
+    asyncio.run(session())
+
+
+async def _watch(session: Any, document: Any, variables: dict[str, Any], seen: list[dict[str, Any]]) -> None:
+    """Everything a gql subscription receives: results, and a refusal or an event with errors (gql
+    raises those, and the subscription ends)."""
+    try:
+        async for result in session.subscribe(with_variables(document, variables)):
+            seen.append({"data": result})
+    except TransportQueryError as exc:
+        seen.append({"data": exc.data, "errors": exc.errors})
+
+
+async def _started_or_refused(transport: AckingTransport, task: asyncio.Task[None], acks: int) -> bool:
+    """True once the server acknowledged the start; False when it refused it (the task ended)."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while transport.start_acks == acks:
+        if task.done():
+            return False
+        assert asyncio.get_running_loop().time() < deadline, "no start_ack and no refusal"
+        await asyncio.sleep(0.01)
+    return True
+
+
+def test_an_api_key_subscriber_never_receives_customer_data(api: Api, local_stack: Any) -> None:
+    """`customer` is staff-only. A customer's subscription that selects it, with a valid tracking
+    token, must never carry the customer's details: AppSync may refuse the `start` (Unauthorized), or
+    deliver the event with `customer` null and a "Not Authorized to access customer" error, or drop
+    it. The local stack does the second (checked exactly below)."""
+
+    async def session() -> None:
+        email = "peek-customer@example.com"
+        async with api.http(api.api_key_auth()) as customer:
+            created = (
+                await customer.execute(
+                    CREATE_TICKET,
+                    variable_values={
+                        "input": ticket_input(7, customer={"name": "Peek Customer Seven", "email": email})
+                    },
+                )
+            )["createTicket"]
+        ticket_id, token = created["ticket"]["id"], created["trackingToken"]
+        variables = {"id": ticket_id, "token": token}
+        seen: list[dict[str, Any]] = []
+        async with api.realtime(api.api_key_auth()) as customer_ws:
+            control = await api.subscribe(customer_ws, ON_TICKET_UPDATED, variables)
+            session_, transport = customer_ws
+            acks = transport.start_acks
+            probe = asyncio.create_task(_watch(session_, PEEK_AT_CUSTOMER, variables, seen))
+            started = await _started_or_refused(transport, probe, acks)
+            if started:
+                async with api.http(api.jwt_auth()) as staff:
+                    move = {"id": ticket_id, "status": "RECEIVED", "note": None}
+                    await staff.execute(MOVE_ID_ONLY, variable_values={"input": move})
+                while (await control.next())["onTicketUpdated"]["status"] != "RECEIVED":
+                    pass  # the creation may be published after the subscriptions started
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(probe), 10)  # an event, if any, arrives by now
+            await control.stop()
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+
+        received = json.dumps(seen, default=str)
+        assert email not in received and "Peek Customer Seven" not in received, received
+        for message in seen:
+            ticket = (message.get("data") or {}).get("onTicketUpdated")
+            assert ticket is None or ticket.get("customer") is None, message
+        if not started:  # refused at start
+            assert seen and "authoriz" in json.dumps(seen[0].get("errors")).lower(), seen
+        if local_stack.is_local:  # the local stack nulls the field in the event, with AppSync's error
+            assert started and len(seen) == 1, seen
+            event = seen[0]["data"]["onTicketUpdated"]
+            assert event["id"] == ticket_id and event["customer"] is None
+            assert [e["message"] for e in seen[0]["errors"]] == [
+                "Not Authorized to access customer on type Ticket"
+            ]
 
     asyncio.run(session())

@@ -193,14 +193,16 @@ def test_bad_credentials_get_connection_error_then_close(base: str, keys: Keys) 
         "payload": {
             "errors": [
                 {
-                    "errorType": "com.amazonaws.deepdish.graphql.auth#UnauthorizedException",
+                    "errorType": "UnauthorizedException",
                     "message": "You are not authorized to make this call.",
-                    "errorCode": 400,
+                    "errorCode": 401,
                 }
             ]
         },
     }
-    assert expired["payload"]["errors"][0]["message"] == "Token has expired."
+    assert expired["payload"]["errors"] == [
+        {"errorType": "UnauthorizedException", "message": "Token has expired.", "errorCode": 401}
+    ]
     assert missing["payload"]["errors"][0]["message"] == "Valid authorization header not provided."
 
 
@@ -358,7 +360,49 @@ def test_malformed_frames_never_crash_the_connection(base: str) -> None:
         "message": "unknown not supported through the realtime channel",
     }
     assert errors[3]["payload"]["errors"][0]["errorType"] == "UnsupportedOperation"
+    unreadable = {
+        "type": "error",
+        "payload": {
+            "errors": [
+                {
+                    "errorType": "UnsupportedOperation",
+                    "message": "unknown not supported through the realtime channel",
+                }
+            ]
+        },
+    }
+    assert errors[4] == unreadable and errors[5] == unreadable  # no `id`, as AppSync answers
     assert ack == {"type": "start_ack", "id": "ok"}
+
+
+def test_apollo_style_start_without_payload_data(base: str) -> None:
+    """Apollo / StrawberryShake send `{query, variables}` in the payload: AppSync answers with one
+    error that has no `id`, and the connection stays usable."""
+
+    async def scenario() -> list[Any]:
+        async with await open_ws(base) as ws:
+            await init(ws)
+            payload = {"query": UPDATED % "id", "variables": {"id": "t-9", "token": GOOD}}
+            await ws.send(json.dumps({"id": "s1", "type": "start", "payload": payload}))
+            error = await recv(ws)
+            quiet = await nothing_but_ka(ws, 0.3)
+            ack = await start(ws, "s2", UPDATED % "id", {"id": "t-9", "token": GOOD}, api_key_auth(base))
+            return [error, quiet, ack]
+
+    error, quiet, ack = run(scenario())
+    assert error == {
+        "type": "error",
+        "payload": {
+            "errors": [
+                {
+                    "errorType": "UnsupportedOperation",
+                    "message": "unknown not supported through the realtime channel",
+                }
+            ]
+        },
+    }
+    assert quiet  # one answer only
+    assert ack == {"type": "start_ack", "id": "s2"}
 
 
 def test_invalid_documents_in_start(base: str) -> None:

@@ -162,10 +162,53 @@ def connection_answer(api: Api, auth: dict[str, str]) -> dict[str, Any]:
     return asyncio.run(run())
 
 
-def test_bad_api_key_is_a_connection_error(api: Api) -> None:
-    answer = connection_answer(api, api_key_header(api, "da2-notthekey00000000000000000"))
-    assert answer["type"] == "connection_error"
-    assert "UnauthorizedException" in answer["payload"]["errors"][0]["errorType"]
+def test_bad_api_key_is_a_connection_error_then_the_socket_closes(api: Api) -> None:
+    """AppSync's form since 2023 (the 2021 one was `com.amazonaws.deepdish…` with code 400)."""
+
+    async def run() -> dict[str, Any]:
+        async with Raw(api.target, api_key_header(api, "da2-notthekey00000000000000000")) as raw:
+            await raw.send({"type": "connection_init"})
+            answer = await raw.recv()
+            await asyncio.wait_for(raw.ws.wait_closed(), 10)  # the server closes the socket
+            return answer
+
+    answer = asyncio.run(run())
+    assert answer == {
+        "type": "connection_error",
+        "payload": {
+            "errors": [
+                {
+                    "errorType": "UnauthorizedException",
+                    "message": "You are not authorized to make this call.",
+                    "errorCode": 401,
+                }
+            ]
+        },
+    }
+
+
+def test_apollo_style_start_is_one_error_without_an_id(api: Api) -> None:
+    """Apollo / StrawberryShake put `{query, variables}` in the payload instead of `data`."""
+
+    async def run() -> dict[str, Any]:
+        async with Raw(api.target, api_key_header(api, api.target.api_key)) as raw:
+            await raw.send({"type": "connection_init"})
+            assert (await raw.recv())["type"] == "connection_ack"
+            payload = {"query": UPDATED, "variables": {"id": "x"}, "extensions": {"authorization": raw.auth}}
+            await raw.send({"id": "apollo-1", "type": "start", "payload": payload})
+            return await raw.recv()
+
+    assert asyncio.run(run()) == {
+        "type": "error",
+        "payload": {
+            "errors": [
+                {
+                    "errorType": "UnsupportedOperation",
+                    "message": "unknown not supported through the realtime channel",
+                }
+            ]
+        },
+    }
 
 
 def moto_signed(claims: dict[str, Any]) -> str:

@@ -182,7 +182,7 @@ class Engine:
                 filter_arguments[argument.name.value] = None  # an unsupplied variable acts like null
         route = self.routes.get((subscription_type.name, field_name))
         if route is not None and route.kind == "AWS_LAMBDA":
-            event = self._subscription_event(op, ctx, field_name, selection, fragments, arguments)
+            event = self._subscription_event(op, ctx, field_name, selection, fragments, filter_arguments)
             # A filtered subscription is a pipeline (check function + filter), as the CDK app builds it.
             invoke = invoke_check_function if self.hub.filter_for(field_name) else invoke_lambda
             await invoke(route.runtime, event, self.settings)  # type: ignore[arg-type]

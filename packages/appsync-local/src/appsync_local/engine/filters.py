@@ -71,9 +71,13 @@ def resolve_filter(spec: Mapping[str, Any], arguments: Mapping[str, Any]) -> dic
 
 
 def enhanced_match(resolved: Mapping[str, Any], payload: Any) -> bool:
-    """Filters in a group AND together; groups OR. A top-level list payload is not filtered."""
+    """Filters in a group AND together; groups OR.
+
+    A top-level list payload matches nothing: AppSync ignores the data a mutation publishes as a
+    list to a filtered subscription (https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-enhanced-filtering.html),
+    so a filtered subscriber never gets what its filter could not judge."""
     if isinstance(payload, list):
-        return True
+        return False
     for group in resolved.get("filterGroup", []):
         ok = True
         for item in group.get("filters", []):

@@ -25,7 +25,17 @@ log = logging.getLogger("appsync_local.engine.realtime")
 
 SUBPROTOCOL = "graphql-ws"
 REFUSAL_WAIT_SECONDS = 1.0
-CONNECT_ERROR_TYPE = "com.amazonaws.deepdish.graphql.auth#UnauthorizedException"
+# A refused credential on connect, as AppSync answers it since 2023 (the 2021 form was
+# "com.amazonaws.deepdish.graphql.auth#UnauthorizedException" with code 400):
+# https://github.com/aws-amplify/amplify-flutter/issues/2763
+CONNECT_ERROR_TYPE = "UnauthorizedException"
+CONNECT_ERROR_CODE = 401
+# A `start` whose payload has no readable `data` (Apollo's `{query, variables}` style): AppSync cannot
+# tell the operation and answers without an `id` (https://github.com/apollographql/apollo-kotlin/issues/2808).
+UNREADABLE_START = {
+    "errorType": "UnsupportedOperation",
+    "message": "unknown not supported through the realtime channel",
+}
 
 
 def _b64_json(text: str) -> dict[str, Any] | None:
@@ -83,7 +93,7 @@ async def graphql_realtime(websocket: WebSocket) -> None:
         await websocket.accept(subprotocol=SUBPROTOCOL)
         with contextlib.suppress(TimeoutError, WebSocketDisconnect):
             await asyncio.wait_for(websocket.receive(), REFUSAL_WAIT_SECONDS)
-        error = {"errorType": CONNECT_ERROR_TYPE, "message": exc.message, "errorCode": 400}
+        error = {"errorType": CONNECT_ERROR_TYPE, "message": exc.message, "errorCode": CONNECT_ERROR_CODE}
         with contextlib.suppress(Exception):
             message = {"type": "connection_error", "payload": {"errors": [error]}}
             await websocket.send_text(json.dumps(message))
@@ -270,15 +280,7 @@ class Connection:
         except (ValueError, RecursionError):
             request = None
         if not isinstance(request, dict):
-            self.error(
-                sid,
-                [
-                    {
-                        "errorType": "UnsupportedOperation",
-                        "message": "start not supported without payload.data",
-                    }
-                ],
-            )
+            self.error(None, [UNREADABLE_START])
             return
         try:
             auth = await self._start_auth(payload, data)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from .errors import AppSyncError, unauthorized_field
 from .events import build_event
 from .lambda_runtime import LambdaRuntime, MarshalError
 from .settings import EngineSettings
+from .variables import with_unsupplied_as_null
 
 log = logging.getLogger("appsync_local.engine")
 
@@ -92,6 +93,7 @@ class FieldResolver:
         ctx.resolver_count += 1
         if ctx.resolver_count > self.settings.resolver_count_limit:
             raise AppSyncError("Resolver execution limit reached.", "ResolverExecutionLimitReached")
+        arguments = with_unsupplied_as_null(arguments, info.field_nodes[0], info.variable_values)
         return self.invoke(route, build_event(info, arguments, source, ctx))
 
     def invoke(self, route: Route, event: dict[str, Any]) -> Awaitable[Any]:
@@ -128,6 +130,9 @@ async def invoke_check_function(
     reaches the code as `ctx.error` of type `Lambda:Unhandled` (aws-appsync-community#209), which the
     code re-raises; a returned {errorType, errorMessage} is raised by the code with that type.
     """
+    # The function runs after the resolver's before-handler returned {}: `ctx.prev` is {"result": {}}
+    # (https://docs.aws.amazon.com/appsync/latest/devguide/resolver-context-reference-js.html).
+    event = {**event, "prev": {"result": {}}}
     try:
         result = await invoke_lambda(runtime, event, settings)
     except AppSyncError as exc:

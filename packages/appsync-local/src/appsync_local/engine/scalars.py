@@ -25,7 +25,9 @@ from .errors import ScalarSerializeError
 
 _OFFSET = r"(?:Z|[+-]\d{2}:\d{2}(?::\d{2})?)"
 _DATE = r"(-?\d{4,})-(\d{2})-(\d{2})"
-_TIME = r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?"
+# Seconds may end in a bare "." (no digits), as Java's ISO-8601 parser that AppSync uses accepts;
+# AWS's scalar docs give "12:00:34." as a valid AWSTime.
+_TIME = r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{0,9})?)?"
 DATE_RE = re.compile(rf"^{_DATE}{_OFFSET}?$")
 TIME_RE = re.compile(rf"^{_TIME}{_OFFSET}?$")
 DATETIME_RE = re.compile(rf"^{_DATE}T{_TIME}{_OFFSET}$")

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
@@ -20,6 +21,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     Undefined,
+    VariableNode,
     type_from_ast,
 )
 
@@ -141,3 +143,19 @@ def variable_errors(
                 }
             )
     return errors
+
+
+def with_unsupplied_as_null(
+    arguments: dict[str, Any], field_node: FieldNode, variable_values: dict[str, Any]
+) -> dict[str, Any]:
+    """A field's arguments as AppSync passes them to a resolver: an argument bound to a declared
+    variable that the request did not supply is an explicit null, where graphql-core leaves it out
+    (https://github.com/aws/aws-appsync-community/issues/348). A schema default still applies."""
+    missing = [
+        argument.name.value
+        for argument in field_node.arguments or ()
+        if isinstance(argument.value, VariableNode)
+        and argument.value.name.value not in variable_values
+        and argument.name.value not in arguments
+    ]
+    return {**arguments, **dict.fromkeys(missing)} if missing else arguments
