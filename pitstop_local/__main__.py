@@ -13,7 +13,7 @@ from types import FrameType
 
 from .settings import LocalSettings
 
-log = logging.getLogger("appsync_local")
+log = logging.getLogger("pitstop_local")
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -32,7 +32,7 @@ from .event_filter import record_filter
 from .outputs import build_amplify_outputs
 from .settings import LocalSettings
 
-log = logging.getLogger("appsync_local")
+log = logging.getLogger("pitstop_local")
 RESOLVER_CONCURRENCY = 8
 PUBLISHER_FUNCTION = "pitstop-publisher"
 

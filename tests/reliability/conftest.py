@@ -8,4 +8,4 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "appsync_local"))  # the session tests' gql helpers (appsync_clients)
+sys.path.insert(0, str(HERE.parent / "pitstop_local"))  # the session tests' gql helpers (appsync_clients)
