@@ -127,7 +127,9 @@ def _body_size_rule(priority: int, max_bytes: int) -> Any:
                 _not(_has_header("content-length")),
                 Waf.StatementProperty(
                     size_constraint_statement=Waf.SizeConstraintStatementProperty(
-                        field_to_match=Waf.FieldToMatchProperty(body={"OversizeHandling": "MATCH"}),
+                        field_to_match=Waf.FieldToMatchProperty(
+                            body=Waf.BodyProperty(oversize_handling="MATCH")
+                        ),
                         comparison_operator="GT",
                         size=min(max_bytes, APPSYNC_BODY_INSPECTION_LIMIT),
                         text_transformations=_NONE,
