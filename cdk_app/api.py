@@ -16,6 +16,7 @@ from constructs import Construct
 from . import appsync_js
 from .functions import logical_id, python_function, retention
 from .settings import Settings
+from .waf import ApiFirewall
 
 _MODES = {
     "AMAZON_COGNITO_USER_POOLS": appsync.AuthorizationType.USER_POOL,
@@ -24,16 +25,13 @@ _MODES = {
 }
 
 
+# Exactly what resolvers/store.py calls: GetItem, Query, UpdateItem, and TransactWriteItems of
+# conditional Puts (a transaction needs the actions of its parts only).
 RESOLVER_TABLE_ACTIONS = (
     "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DescribeTable",
 )
 
 
@@ -55,8 +53,8 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         self.config = config
 
-        # Field logs at ERROR into a log group we own (retention, no LogRetention custom resource),
-        # written by a role that may write there and nowhere else.
+        limits = config["limits"]
+        disable_introspection = settings.is_prod and not limits["introspectionInProd"]
         self.api = appsync.GraphqlApi(
             self,
             "GraphqlApi",
@@ -64,6 +62,15 @@ class Api(Construct):
             definition=appsync.Definition.from_file(str(settings.root / config["schema"])),
             authorization_config=self._authorization(settings, config, user_pool),
             xray_enabled=True,
+            # AppSync refuses deeper or wider documents before any resolver runs.
+            query_depth_limit=limits["queryDepthLimit"],
+            resolver_count_limit=limits["resolverCountLimit"],
+            # The console (and codegen) need introspection outside prod; prod's value is declared.
+            introspection_config=(
+                appsync.IntrospectionConfig.DISABLED
+                if disable_introspection
+                else appsync.IntrospectionConfig.ENABLED
+            ),
         )
         # Field logs at ERROR into a log group we own, with a retention, written by a role that may
         # write there and nowhere else. Set on the L1: the L2's log_config always adds a LogRetention
@@ -84,19 +91,14 @@ class Api(Construct):
         log_group.grant_write(logs_role)
         cfn_api = self.api.node.default_child
         assert isinstance(cfn_api, appsync.CfnGraphQLApi)
+        # Verbose content on (request headers, context and resolved code), for the fields in error
+        # only: enough to tell who called and how when a request fails, within the retention above.
         cfn_api.log_config = appsync.CfnGraphQLApi.LogConfigProperty(
             cloud_watch_logs_role_arn=logs_role.role_arn,
             field_log_level="ERROR",
-            exclude_verbose_content=True,
+            exclude_verbose_content=False,
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-ASC3",
-                reason="Field logs are on (ERROR) with verbose content excluded on purpose: verbose "
-                "content would copy request headers and resolver arguments (customers' names, e-mails, "
-                "phone numbers) into CloudWatch.",
-            )
-        )
+        self.firewall = ApiFirewall(self, "Firewall", api=self.api, limits=limits, stage=settings.stage)
 
         self.resolver_function = python_function(
             self,

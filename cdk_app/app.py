@@ -2,7 +2,8 @@
 
 Context: stage (default dev; prod retains data), staffEmails (list or comma-separated), apiKeyExpiryDays
 (1-365, default 365) or apiKeyExpires (ISO date), apiKeyGeneration (bump to rotate the key),
-allowPasswordAuth (default true), logRetentionDays, powertoolsLayerVersion (default: the layer of the
+allowPasswordAuth (default true, prod: false and not allowed), logRetentionDays,
+publisherReservedConcurrency (default 0 = no reservation), powertoolsLayerVersion (default: the layer of the
 Powertools release requirements.txt pins, via its public SSM parameter), frontendDist.
 No lookups: the stack is environment-agnostic and synthesizes offline without an account.
 """

@@ -8,6 +8,8 @@ from constructs import Construct
 
 from .settings import Settings
 
+REFRESH_TOKEN_VALIDITY = Duration.hours(12)  # a workshop shift
+
 
 class Auth(Construct):
     """`user_pool`, `client`, `staff_group_name`. Staff users are added by an admin (docs/deploy.md)."""
@@ -32,10 +34,17 @@ class Auth(Construct):
                 require_symbols=True,
                 temp_password_validity=Duration.days(3),
             ),
-            mfa=cognito.Mfa.OPTIONAL,
+            # prod: every staff user signs in with a TOTP app (no SMS: no SNS role, no SIM swap).
+            # Other stages: TOTP offered, not required, so the remote tests sign in non-interactively.
+            mfa=cognito.Mfa.REQUIRED if settings.is_prod else cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            # prod: threat protection (compromised credentials, adaptive authentication), which needs
+            # the Plus plan, billed per monthly active user (a handful of staff: cents a month).
+            feature_plan=cognito.FeaturePlan.PLUS if settings.is_prod else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=(
+                cognito.StandardThreatProtectionMode.FULL_FUNCTION if settings.is_prod else None
+            ),
             deletion_protection=settings.is_prod,
             removal_policy=RemovalPolicy.RETAIN if settings.is_prod else RemovalPolicy.DESTROY,
         )
@@ -46,31 +55,34 @@ class Auth(Construct):
             group_name=staff_group,
             description="Workshop staff: may list and update every ticket (schema @aws_cognito_user_pools).",
         )
-        # SRP is what the deployed staff page uses. USER_PASSWORD_AUTH is also on (unless
+        # SRP is what the deployed staff page uses. Outside prod USER_PASSWORD_AUTH is also on (unless
         # -c allowPasswordAuth=false) because the remote test mode signs in with the very same gql
         # code as against the local stack (moto speaks USER_PASSWORD_AUTH only); the password still
-        # travels over TLS to Cognito only, never to our code.
+        # travels over TLS to Cognito only, never to our code. prod offers SRP only.
         self.client = self.user_pool.add_client(
             "WebClient",
-            auth_flows=cognito.AuthFlow(user_srp=True, user_password=settings.allow_password_auth),
+            auth_flows=cognito.AuthFlow(
+                user_srp=True, user_password=settings.allow_password_auth and not settings.is_prod
+            ),
             generate_secret=False,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
+            # One workshop shift: staff sign in again the next day.
+            refresh_token_validity=REFRESH_TOKEN_VALIDITY,
         )
-        Validations.of(self.user_pool).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-COG2",
-                reason="MFA is OPTIONAL (TOTP offered to every staff user), not REQUIRED: the CI remote "
-                "test mode signs in a throw-away staff user non-interactively. A workshop that wants "
-                "REQUIRED sets it in the console; nothing in the app depends on it.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions-COG8",
-                reason="The Plus feature plan (threat protection) is billed per monthly active user; a "
-                "handful of staff accounts, created by an admin only, behind a 12-character password "
-                "policy and optional TOTP MFA do not justify it.",
-            ),
-        )
+        if not settings.is_prod:
+            Validations.of(self.user_pool).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-COG2",
+                    reason="Outside prod MFA is OPTIONAL (TOTP offered to every staff user), not REQUIRED: "
+                    "the CI remote test mode signs in a throw-away staff user non-interactively. Stage prod "
+                    "requires TOTP.",
+                ),
+                Acknowledgment(
+                    id="AwsSolutions-COG8",
+                    reason="Outside prod the pool is disposable and holds throw-away test users; the Plus "
+                    "plan (threat protection, billed per monthly active user) is on in stage prod only.",
+                ),
+            )

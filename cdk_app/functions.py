@@ -69,6 +69,7 @@ def python_function(
     environment: dict[str, str],
     timeout: Duration,
     memory_size: int = 512,
+    reserved_concurrency: int | None = None,
 ) -> lambda_.Function:
     log_group = logs.LogGroup(
         scope,
@@ -95,6 +96,7 @@ def python_function(
         code=code,
         layers=[layer],
         memory_size=memory_size,
+        reserved_concurrent_executions=reserved_concurrency,
         timeout=timeout,
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,

@@ -105,6 +105,10 @@ class Notifications(Construct):
             # the handler's time budget is checked against this same number (test_stream_publisher.py)
             timeout=Duration.seconds(publisher_cfg["timeouts"]["functionSeconds"]),
             memory_size=256,
+            # Concurrency set aside for the publisher, so a flood of public requests (which scale the
+            # resolver function) cannot take the account's last executions from it. Off (0) by
+            # default: a new account's quota is often 10 in all, and Lambda keeps 10 unreserved.
+            reserved_concurrency=settings.publisher_reserved_concurrency or None,
         )
         self.topic.grant_publish(self.publisher)
         Validations.of(self.publisher.role).acknowledge(

@@ -75,6 +75,7 @@ class Settings:
     api_key_generation: int = 1
     allow_password_auth: bool = True
     log_retention_days: int = 30
+    publisher_reserved_concurrency: int = 0
     powertools_layer_version: int | None = None
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     root: Path = PROJECT_ROOT
@@ -105,6 +106,13 @@ class Settings:
         retention_days = _as_int(ctx("logRetentionDays"), 30)
         if retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(f"context logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
+        # prod never offers USER_PASSWORD_AUTH (SRP only); other stages keep it for the remote tests.
+        allow_password_auth = _as_bool(ctx("allowPasswordAuth"), stage != "prod")
+        if stage == "prod" and allow_password_auth:
+            raise ValueError("context allowPasswordAuth=true is not allowed in stage prod (SRP only)")
+        reserved = _as_int(ctx("publisherReservedConcurrency"), 0)
+        if reserved < 0:
+            raise ValueError("context publisherReservedConcurrency must be 0 (no reservation) or more")
         dist = ctx("frontendDist")
         dist_path = Path(dist) if dist else root / "frontend" / "dist"
         if not dist_path.is_absolute():
@@ -115,8 +123,9 @@ class Settings:
             api_key_expires=expires,
             api_key_expiry_days=days,
             api_key_generation=_as_int(ctx("apiKeyGeneration"), 1),
-            allow_password_auth=_as_bool(ctx("allowPasswordAuth"), True),
+            allow_password_auth=allow_password_auth,
             log_retention_days=retention_days,
+            publisher_reserved_concurrency=reserved,
             powertools_layer_version=(
                 _as_int(ctx("powertoolsLayerVersion"), 0) if ctx("powertoolsLayerVersion") else None
             ),

@@ -31,13 +31,32 @@ function handler(event) {
 }
 """
 
-CONTENT_SECURITY_POLICY = content_security_policy()  # the deployed site: AWS endpoints only
+# prod: no console (GraphiQL with a ?query= prefill on the origin that holds staff tokens). Its page
+# is not deployed, and /console* answers 404 instead of falling through to the SPA.
+PROD_ROUTER_JS = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === '/console' || uri.startsWith('/console/') || uri.startsWith('/console.')) {
+    return { statusCode: 404, statusDescription: 'Not Found' };
+  }
+  if (uri.endsWith('/') || uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+CONSOLE_PAGE = "console.html"
+
+CONTENT_SECURITY_POLICY = content_security_policy()  # without the stage's endpoints: connect-src 'self'
 
 
-def frontend_sources(dist: Path) -> list[s3deploy.ISource]:
-    """The built frontend if there is one (its own amplify_outputs.json, if any, never ships)."""
+def frontend_sources(dist: Path, *, with_console: bool = True) -> list[s3deploy.ISource]:
+    """The built frontend if there is one (its own amplify_outputs.json, if any, never ships; nor does
+    the console page when `with_console` is false)."""
     if (dist / "index.html").is_file():
-        return [s3deploy.Source.asset(str(dist), exclude=["amplify_outputs.json"])]
+        exclude = ["amplify_outputs.json"] + ([] if with_console else [CONSOLE_PAGE])
+        return [s3deploy.Source.asset(str(dist), exclude=exclude)]
     return []
 
 
@@ -51,7 +70,9 @@ class Site(Construct):
         *,
         settings: Settings,
         outputs_json: dict[str, Any] | None = None,
+        connect_src: tuple[str, ...] = (),
     ) -> None:
+        """`connect_src`: the stage's endpoints the pages call (AppSync https + wss, Cognito)."""
         super().__init__(scope, construct_id)
         self._settings = settings
         self.bucket = s3.Bucket(
@@ -70,7 +91,7 @@ class Site(Construct):
             comment="Pitstop: security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=content_security_policy(connect_src), override=True
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
@@ -86,17 +107,17 @@ class Site(Construct):
                     preload=True,
                     override=True,
                 ),
-                xss_protection=cloudfront.ResponseHeadersXSSProtection(
-                    protection=True, mode_block=True, override=True
-                ),
+                # "0": the legacy XSS auditor is off (it could be abused to blank pages); the CSP protects.
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=False, override=True),
             ),
         )
         router = cloudfront.Function(
             self,
             "Router",
-            code=cloudfront.FunctionCode.from_inline(ROUTER_JS),
+            code=cloudfront.FunctionCode.from_inline(PROD_ROUTER_JS if settings.is_prod else ROUTER_JS),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
-            comment="Pitstop: SPA routes to index.html, /console to console.html",
+            comment="Pitstop: SPA routes to index.html, /console "
+            + ("answers 404" if settings.is_prod else "to console.html"),
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -121,7 +142,7 @@ class Site(Construct):
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
 
-        sources = frontend_sources(settings.frontend_dist)
+        sources = frontend_sources(settings.frontend_dist, with_console=not settings.is_prod)
         self.frontend_deployed = bool(sources)
         if not sources:
             Annotations.of(self).add_warning_v2(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
 from .api import Api
@@ -46,6 +46,7 @@ class PitstopStack(Stack):
             "Site",
             settings=settings,
             outputs_json=amplify_outputs(config, self.api, self.auth, settings),
+            connect_src=api_origins(self.api),
         )
         self.notifications = Notifications(
             self,
@@ -76,6 +77,21 @@ class PitstopStack(Stack):
         }
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)
+
+
+def _origin(url: str) -> str:
+    """`scheme://host` of a deploy-time URL (a token): what a CSP source names."""
+    parts = Fn.split("/", url)
+    return Fn.join("//", [Fn.select(0, parts), Fn.select(2, parts)])
+
+
+def api_origins(api: Api) -> tuple[str, ...]:
+    """The origins the pages call: this stage's AppSync (https, wss real-time) and Cognito's IdP."""
+    return (
+        _origin(api.graphql_url),
+        _origin(api.realtime_url),
+        f"https://cognito-idp.{Aws.REGION}.{Aws.URL_SUFFIX}",
+    )
 
 
 def amplify_outputs(config: dict[str, Any], api: Api, auth: Auth, settings: Settings) -> dict[str, Any]:

@@ -39,3 +39,16 @@ def synth(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any])
 @pytest.fixture(scope="session")
 def api_config() -> dict[str, Any]:
     return json.loads((ROOT / "api_config.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def prod_synth(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]) -> Synth:
+    """Stage prod, with a publisher reservation set in context: what differs from the other stages."""
+    dist = make_fake_dist(tmp_path_factory.mktemp("dist-prod"))
+    outdir = tmp_path_factory.mktemp("cdk.out-prod")
+    context = {**cdk_context, "stage": "prod", "frontendDist": str(dist), "publisherReservedConcurrency": 2}
+    context.pop("allowPasswordAuth", None)
+    app, stack = build_app(context, outdir=str(outdir), nag=False)
+    app.synth()
+    template = Template.from_stack(stack)
+    return Synth(stack=stack, template=template, json=template.to_json(), outdir=outdir, dist=dist)

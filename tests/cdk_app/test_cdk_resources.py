@@ -232,8 +232,11 @@ def test_a_layer_number_in_context_names_the_layer_instead(cdk_context: dict, tm
     context = {**cdk_context, "powertoolsLayerVersion": 42, "frontendDist": str(dist)}
     _, stack = build_app(context, outdir=str(tmp_path / "out"), nag=False)
     functions = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
-    (joined,) = {json.dumps(f["Properties"].get("Layers")) for f in functions.values()
-                 if f["Properties"].get("Handler", "").startswith("resolvers.")}
+    (joined,) = {
+        json.dumps(f["Properties"].get("Layers"))
+        for f in functions.values()
+        if f["Properties"].get("Handler", "").startswith("resolvers.")
+    }
     assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:42" in joined
     assert '{"Ref": "AWS::Region"}' in joined  # per region, resolved by CloudFormation
 
@@ -373,7 +376,7 @@ def test_distribution_oac_https_security_headers(synth: Synth) -> None:
     assert security["FrameOptions"]["FrameOption"] == "DENY"
     assert security["ContentTypeOptions"]["Override"] is True
     csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    assert "frame-ancestors 'none'" in csp and "wss://*.amazonaws.com" in csp
+    assert "frame-ancestors 'none'" in json.dumps(csp)
     (assoc,) = behavior["FunctionAssociations"]
     assert assoc["EventType"] == "viewer-request"
 
@@ -475,5 +478,7 @@ EXPECTED_RESOURCES = {
     "AWS::SNS::TopicPolicy": 1,
     "AWS::SQS::Queue": 1,
     "AWS::SQS::QueuePolicy": 1,
+    "AWS::WAFv2::WebACL": 1,
+    "AWS::WAFv2::WebACLAssociation": 1,
     "Custom::CDKBucketDeployment": 1,
 }
