@@ -1,5 +1,5 @@
 """The site's Content-Security-Policy from content_security_policy.json: one declaration, sent by
-CloudFront (site.py) and by the local stack (appsync_local/static.py). No CDK import here, so the
+CloudFront (site.py) and by the local stack (pitstop_local/static.py). No CDK import here, so the
 local stack can use it without loading aws-cdk-lib."""
 
 from __future__ import annotations
