@@ -464,6 +464,10 @@ def test_publisher_role_has_exactly_stream_topic_queue_and_its_mutation(
             "dynamodb:GetRecords",
             "dynamodb:GetShardIterator",
             "dynamodb:ListStreams",
+            # the staff-mail claims (resolvers/staffmail.py), on their own key prefixes only
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
             "sns:Publish",
             "kms:Decrypt",
             "kms:GenerateDataKey*",
