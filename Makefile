@@ -58,8 +58,10 @@ lint: $(STAMP)
 ## $(PYTHON) (3.11, the dev/CI Python); the Lambda functions run on 3.13 with the Powertools layer and
 ## the runtime's boto3, not from this file. pip's own configuration is ignored so that the hashes are
 ## those of PyPI's files, not of a machine's local wheel folders or extra indexes.
+## Extras stay in the lock (`coverage[toml]==...`): pip's hash-checking mode refuses a dependency's
+## extra (pytest-cov wants coverage[toml]) that the lock pins without it.
 LOCK_VENV ?= /tmp/pitstop-pip-tools
-LOCK_CMD := pip-compile --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+LOCK_CMD := pip-compile --generate-hashes --allow-unsafe --no-strip-extras --no-emit-index-url \
 	--output-file requirements.lock requirements.txt
 lock:
 	$(PYTHON) -m venv $(LOCK_VENV)
