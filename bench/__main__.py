@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(table(figures))
+    if "cost" in details:
+        print("\n" + cost.lines_table(details["cost"]))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s -> {args.out}")
     for name, message in errors.items():
         print(f"ERROR {name}: {message}", file=sys.stderr)

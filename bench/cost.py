@@ -1,12 +1,18 @@
-"""Figure 6: cost on paper per 1,000 tickets, from this run's measured durations and item sizes and
-the published list prices below (us-east-1, on-demand, no free tier). bench/README.md writes the
-arithmetic out; `breakdown` in results.json carries every line.
+"""Figure 6: what Pitstop costs a workshop, on paper, from this run's measured durations and item
+sizes and the published list prices below (us-east-1, on-demand, no free tier). Two figures:
+
+- the monthly AWS bill of a workshop with 500 tickets a month, everything the stack deploys (the
+  `prod` stage: WAF, KMS, CloudFront, logs, X-Ray, Cognito Plus, AppSync, Lambda, DynamoDB, SNS);
+- the variable cost per 1,000 tickets divided by the design's floor (what no implementation of the
+  scenario and of the stream -> publish mutation design can avoid).
+
+bench/README.md writes the arithmetic out; `details.cost` in results.json carries every line.
 
 Per ticket: created once, viewed 5 times (ticket query), changed 5 times (updateTicketStatus), and
-watched live for 1 hour by its customer (onTicketUpdated). Every committed change (the create and
-the 5 changes) goes through the stream -> publisher Lambda -> publish mutation -> real-time
-messages to the customer's subscription (the 5 changes it is watching) and to one staff
-onTicketActivity subscription (all 6).
+watched live for 1 hour by its customer (onTicketUpdated), who opens the tracking page once. Every
+committed change (the create and the 5 changes) goes through the stream -> publisher Lambda ->
+publish mutation -> real-time messages to the customer's subscription (the 5 changes it is watching)
+and to one staff onTicketActivity subscription (all 6).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Any
 from .common import RESOLVER_ENV, Figure, at_most, info, patched_env
 from .items import item_size, stored_items, ticket
 
-TARGET_USD = 0.10
+TARGET_MONTHLY_USD = 12.0
+TARGET_VARIABLE_OVER_FLOOR = 1.4
 
 # ----------------------------------------------------------------------------- list prices (USD)
 # AWS AppSync pricing, https://aws.amazon.com/appsync/pricing/ (GraphQL APIs):
@@ -35,11 +42,65 @@ DYNAMODB_PER_READ_UNIT = 0.125 / 1e6
 # Amazon SNS pricing, https://aws.amazon.com/sns/pricing/
 SNS_PER_EMAIL = 2.00 / 100_000
 SNS_PER_PUBLISH = 0.50 / 1e6
+# AWS WAF pricing, https://aws.amazon.com/waf/pricing/ (an AWS managed rule group counts as one rule):
+WAF_PER_WEB_ACL_MONTH = 5.00
+WAF_PER_RULE_MONTH = 1.00
+WAF_PER_REQUEST = 0.60 / 1e6
+# AWS KMS pricing, https://aws.amazon.com/kms/pricing/ (customer managed key, symmetric requests):
+KMS_PER_KEY_MONTH = 1.00
+KMS_PER_REQUEST = 0.03 / 10_000
+# Amazon CloudFront pricing, https://aws.amazon.com/cloudfront/pricing/ (North America / Europe, the
+# only edges of PRICE_CLASS_100; first 10 TB out; HTTPS requests; CloudFront Functions):
+CLOUDFRONT_PER_GB_OUT = 0.085
+CLOUDFRONT_PER_HTTPS_REQUEST = 0.0100 / 10_000
+CLOUDFRONT_PER_FUNCTION_INVOCATION = 0.10 / 1e6
+# Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/ (Logs: standard ingestion):
+LOGS_PER_GB_INGESTED = 0.50
+# AWS X-Ray pricing, https://aws.amazon.com/xray/pricing/ (traces recorded):
+XRAY_PER_TRACE = 5.00 / 1e6
+# Amazon Cognito pricing, https://aws.amazon.com/cognito/pricing/ (Plus feature plan, per monthly
+# active user; the prod user pool has threat protection, which needs Plus: cdk_app/auth.py):
+COGNITO_PLUS_PER_MAU = 0.02
+# Storage: DynamoDB Standard https://aws.amazon.com/dynamodb/pricing/on-demand/, S3 Standard
+# https://aws.amazon.com/s3/pricing/ (per GB-month).
+DYNAMODB_PER_GB_MONTH = 0.25
+S3_PER_GB_MONTH = 0.023
 # Function sizes as the CDK app declares them (cdk_app/functions.py default, cdk_app/notifications.py).
 RESOLVER_MEMORY_GB = 512 / 1024
 PUBLISHER_MEMORY_GB = 256 / 1024
 
 VIEWS, CHANGES, WATCH_MINUTES, STAFF_WATCHERS = 5, 5, 60, 1
+
+# ----------------------------------------------------------------------------- the workshop's month
+TICKETS_PER_MONTH = 500
+# Web ACL rules as the CDK app declares them (cdk_app/waf.py): 2 rate-based, 1 body size, 3 AWS
+# managed rule groups. The one number to change when the firewall changes.
+WAF_RULES = 6
+KMS_KEYS = 1  # the SNS topic's key (cdk_app/notifications.py); the table and buckets use AWS-owned keys
+STAFF_USERS = 5  # Cognito monthly active users; customers use the API key, not Cognito
+# The staff console is open, subscribed to onTicketActivity, 8 hours a working day (22 a month).
+STAFF_CONSOLE_MINUTES = 8 * 60 * 22
+# One customer page load: the HTML, amplify_outputs.json, the JS and the CSS (4 requests through the
+# CloudFront router function), about 100 kB compressed (the frontend bench measures 88 kB of JS+CSS).
+PAGE_REQUESTS, PAGE_BYTES, CUSTOMER_PAGE_LOADS = 4, 100_000, 1
+# CloudWatch Logs written per Lambda invocation (START/END/REPORT lines and one Powertools INFO line).
+LOG_BYTES_PER_INVOCATION = 1_000
+# SNS on a KMS-encrypted topic: a GenerateDataKey on publish and a Decrypt on delivery (at a
+# workshop's pace the 5-minute data-key reuse never applies).
+KMS_REQUESTS_PER_PUBLISH = 2
+# One year of tickets stored (ticket item in the table and its 2 GSIs, plus the REF item).
+STORED_MONTHS = 12
+
+
+OPERATIONS_LINES = (
+    "kms_requests",
+    "waf_requests",
+    "xray_traces",
+    "logs_ingested_gb",
+    "cloudfront_requests",
+    "cloudfront_functions",
+    "cloudfront_gb_out",
+)
 
 
 def item_sizes() -> dict[str, int]:
@@ -81,17 +142,31 @@ def breakdown(durations_ms: dict[str, float], sizes: dict[str, int]) -> dict[str
     rru = (VIEWS + 1) * _units(viewed, 4096) + sum(
         _units(sizes[f"ticket_v{v}"], 4096) for v in range(1, CHANGES + 1)
     )
+    invocations = resolver_invocations + publisher_invocations
+    # X-Ray: every AppSync request is a trace (the resolver Lambda's segments join it; at a workshop's
+    # pace the default sampling rule, 1 request a second then 5 %, records them all) and so is every
+    # stream-triggered publisher invocation (its publish call carries no trace header).
+    traces = ops + publisher_invocations
+    # WAF sees every HTTP request to the API: the operations and the customer's WebSocket handshake.
+    waf_requests = ops + 1
     lines = {
         "appsync_operations": (ops, APPSYNC_PER_OPERATION),
         "appsync_realtime_messages": (messages, APPSYNC_PER_MESSAGE),
         "appsync_connection_minutes": (WATCH_MINUTES, APPSYNC_PER_CONNECTION_MINUTE),
-        "lambda_requests": (resolver_invocations + publisher_invocations, LAMBDA_PER_REQUEST),
+        "lambda_requests": (invocations, LAMBDA_PER_REQUEST),
         "lambda_resolver_gb_seconds": (RESOLVER_MEMORY_GB * resolver_seconds, LAMBDA_ARM_PER_GB_SECOND),
         "lambda_publisher_gb_seconds": (PUBLISHER_MEMORY_GB * publisher_seconds, LAMBDA_ARM_PER_GB_SECOND),
         "dynamodb_write_units": (wru_create + wru_changes, DYNAMODB_PER_WRITE_UNIT),
         "dynamodb_read_units": (rru, DYNAMODB_PER_READ_UNIT),
         "sns_publish": (1, SNS_PER_PUBLISH),
         "sns_email": (1, SNS_PER_EMAIL),
+        "kms_requests": (KMS_REQUESTS_PER_PUBLISH, KMS_PER_REQUEST),
+        "waf_requests": (waf_requests, WAF_PER_REQUEST),
+        "xray_traces": (traces, XRAY_PER_TRACE),
+        "logs_ingested_gb": (invocations * LOG_BYTES_PER_INVOCATION / 1e9, LOGS_PER_GB_INGESTED),
+        "cloudfront_requests": (CUSTOMER_PAGE_LOADS * PAGE_REQUESTS, CLOUDFRONT_PER_HTTPS_REQUEST),
+        "cloudfront_functions": (CUSTOMER_PAGE_LOADS * PAGE_REQUESTS, CLOUDFRONT_PER_FUNCTION_INVOCATION),
+        "cloudfront_gb_out": (CUSTOMER_PAGE_LOADS * PAGE_BYTES / 1e9, CLOUDFRONT_PER_GB_OUT),
     }
     per_1000 = {name: qty * price * 1000 for name, (qty, price) in lines.items()}
     # What no implementation of this scenario and of DESIGN.md's stream -> publish mutation can avoid,
@@ -103,15 +178,61 @@ def breakdown(durations_ms: dict[str, float], sizes: dict[str, int]) -> dict[str
         + WATCH_MINUTES * APPSYNC_PER_CONNECTION_MINUTE
         + SNS_PER_EMAIL
     )
+    total = sum(per_1000.values())
     return {
-        "quantities_per_ticket": {name: round(qty, 6) for name, (qty, _) in lines.items()},
+        "quantities_per_ticket": {name: round(qty, 9) for name, (qty, _) in lines.items()},
         "unit_prices_usd": {name: price for name, (_, price) in lines.items()},
         "usd_per_1000_tickets": {name: round(v, 6) for name, v in per_1000.items()},
-        "total_usd_per_1000_tickets": sum(per_1000.values()),
+        "total_usd_per_1000_tickets": total,
         "floor_usd_per_1000_tickets": floor,
+        "variable_over_floor": total / floor,
         "billed_ms": {k: round(v * 1000) for k, v in bill.items()},
         "item_bytes": sizes,
     }
+
+
+def monthly_bill(
+    result: dict[str, Any],
+    sizes: dict[str, int],
+    tickets: int = TICKETS_PER_MONTH,
+    waf_rules: int = WAF_RULES,
+) -> dict[str, Any]:
+    """The month's bill, USD per line: the fixed lines of what the stack deploys, plus `tickets` times
+    the variable cost per ticket (`breakdown`)."""
+    stored_gb = STORED_MONTHS * tickets * (3 * sizes[f"ticket_v{CHANGES + 1}"] + sizes["ref"]) / 1e9
+    fixed = {
+        "waf_web_acl": WAF_PER_WEB_ACL_MONTH,
+        "waf_rules": waf_rules * WAF_PER_RULE_MONTH,
+        "kms_keys": KMS_KEYS * KMS_PER_KEY_MONTH,
+        "cognito_plus_staff_mau": STAFF_USERS * COGNITO_PLUS_PER_MAU,
+        "appsync_staff_console_minutes": STAFF_CONSOLE_MINUTES * APPSYNC_PER_CONNECTION_MINUTE,
+        "dynamodb_storage": stored_gb * DYNAMODB_PER_GB_MONTH,
+        "s3_site_storage": PAGE_BYTES * 10 / 1e9 * S3_PER_GB_MONTH,  # the built site, a few MB at most
+    }
+    variable = {name: usd * tickets / 1000 for name, usd in result["usd_per_1000_tickets"].items()}
+    lines = {**fixed, **{f"{name} (x{tickets} tickets)": usd for name, usd in variable.items()}}
+    return {
+        "tickets": tickets,
+        "waf_rules": waf_rules,
+        "fixed_usd": {name: round(v, 6) for name, v in fixed.items()},
+        "variable_usd": {name: round(v, 6) for name, v in variable.items()},
+        "lines_usd": {name: round(v, 6) for name, v in lines.items()},
+        "total_fixed_usd": sum(fixed.values()),
+        "total_variable_usd": sum(variable.values()),
+        "total_usd": sum(lines.values()),
+    }
+
+
+def lines_table(details: dict[str, Any]) -> str:
+    """The month's bill, one line per item, as `make bench` prints it after the figures."""
+    month = details["monthly"]
+    rows = [(name, f"${usd:.4f}") for name, usd in month["lines_usd"].items() if usd >= 0.00005]
+    rest = sum(usd for usd in month["lines_usd"].values() if usd < 0.00005)
+    rows.append(("(lines under $0.0001, together)", f"${rest:.4f}"))
+    rows.append(("total per month", f"${month['total_usd']:.2f}"))
+    width = max(len(name) for name, _ in rows)
+    head = f"cost: the month of a workshop with {month['tickets']} tickets ({month['waf_rules']} WAF rules)"
+    return "\n".join([head, *(f"  {name.ljust(width)}  {usd:>9}" for name, usd in rows)])
 
 
 def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]:
@@ -121,18 +242,52 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
         "change": request_path["update"]["p50"],
         "publish": request_path["publish"]["p50"],
     }
-    result = breakdown(durations, item_sizes())
+    sizes = item_sizes()
+    result = breakdown(durations, sizes)
+    result["monthly"] = month = monthly_bill(result, sizes)
     usd = result["usd_per_1000_tickets"]
     figures = [
-        at_most("cost: per 1,000 tickets", result["total_usd_per_1000_tickets"], "USD", TARGET_USD),
-        info("cost: floor fixed by the scenario and the design (see bench/README.md)",
-             result["floor_usd_per_1000_tickets"], "USD"),
-        info("cost: AppSync share (ops + messages + minutes)",
-             usd["appsync_operations"] + usd["appsync_realtime_messages"] + usd["appsync_connection_minutes"],
-             "USD"),
-        info("cost: Lambda share", usd["lambda_requests"] + usd["lambda_resolver_gb_seconds"]
-             + usd["lambda_publisher_gb_seconds"], "USD"),
+        at_most(
+            f"cost: monthly AWS bill, workshop of {TICKETS_PER_MONTH} tickets",
+            month["total_usd"],
+            "USD",
+            TARGET_MONTHLY_USD,
+        ),
+        at_most(
+            "cost: variable cost per 1,000 tickets / design floor",
+            result["variable_over_floor"],
+            "x",
+            TARGET_VARIABLE_OVER_FLOOR,
+        ),
+        info(
+            "cost: request path only (AppSync, Lambda, DynamoDB, SNS) / design floor",
+            sum(v for k, v in usd.items() if k not in OPERATIONS_LINES)
+            / result["floor_usd_per_1000_tickets"],
+            "x",
+        ),
+        info("cost: fixed part of the month (WAF, KMS, Cognito, storage)", month["total_fixed_usd"], "USD"),
+        info("cost: variable cost per 1,000 tickets", result["total_usd_per_1000_tickets"], "USD"),
+        info(
+            "cost: floor per 1,000 tickets fixed by the scenario and the design (see bench/README.md)",
+            result["floor_usd_per_1000_tickets"],
+            "USD",
+        ),
+        info(
+            "cost: AppSync share (ops + messages + minutes)",
+            usd["appsync_operations"] + usd["appsync_realtime_messages"] + usd["appsync_connection_minutes"],
+            "USD",
+        ),
+        info(
+            "cost: Lambda share",
+            usd["lambda_requests"] + usd["lambda_resolver_gb_seconds"] + usd["lambda_publisher_gb_seconds"],
+            "USD",
+        ),
         info("cost: DynamoDB share", usd["dynamodb_write_units"] + usd["dynamodb_read_units"], "USD"),
         info("cost: SNS share", usd["sns_publish"] + usd["sns_email"], "USD"),
+        info(
+            "cost: operations share (WAF requests, X-Ray, logs, KMS, CloudFront)",
+            sum(usd[k] for k in OPERATIONS_LINES),
+            "USD",
+        ),
     ]
     return figures, result

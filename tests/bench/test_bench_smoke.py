@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench import cost  # noqa: E402
 from bench.common import percentile  # noqa: E402
 from bench.cost import breakdown  # noqa: E402
 from bench.items import item_size  # noqa: E402
@@ -38,7 +39,7 @@ HEADLINES = {  # bench -> how many figures with a target it must report
     "request_path": 2,
     "fanout": 1,
     "frontend": 1,
-    "cost": 1,
+    "cost": 2,  # the workshop's month; variable cost / design floor
 }
 
 
@@ -48,7 +49,11 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PITSTOP_")}
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
     report = f"{proc.stdout}\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0, f"bench --smoke exited {proc.returncode}:\n{report}"
@@ -88,8 +93,12 @@ def test_smoke_details_are_sane(smoke: dict[str, Any]) -> None:
     assert all(r["samples"] > 0 for r in details["fanout"].values() if isinstance(r, dict))
     assert details["frontend"]["console"]["total_gzip_bytes"] > 0
     cost = details["cost"]
-    assert math.isclose(sum(cost["usd_per_1000_tickets"].values()), cost["total_usd_per_1000_tickets"],
-                        rel_tol=1e-3)
+    assert math.isclose(
+        sum(cost["usd_per_1000_tickets"].values()), cost["total_usd_per_1000_tickets"], rel_tol=1e-3
+    )
+    month = cost["monthly"]
+    assert math.isclose(sum(month["lines_usd"].values()), month["total_usd"], rel_tol=1e-3)
+    assert "waf_rules" in month["lines_usd"] and "xray_traces (x500 tickets)" in month["lines_usd"]
 
 
 def test_percentile_and_item_size() -> None:
@@ -120,5 +129,55 @@ def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
     assert math.isclose(floor, 1000 * (17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5))
     usd = result["usd_per_1000_tickets"]
     assert floor < result["total_usd_per_1000_tickets"]
-    assert floor <= usd["appsync_operations"] + usd["appsync_realtime_messages"] + usd[
-        "appsync_connection_minutes"] + usd["sns_email"]
+    assert (
+        floor
+        <= usd["appsync_operations"]
+        + usd["appsync_realtime_messages"]
+        + usd["appsync_connection_minutes"]
+        + usd["sns_email"]
+    )
+
+
+SIZES = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
+
+
+def test_variable_cost_covers_what_every_ticket_adds_to_the_bill() -> None:
+    result = breakdown({"create": 10, "view": 5, "change": 8, "publish": 6}, SIZES)
+    q = result["quantities_per_ticket"]
+    assert q["waf_requests"] == 17 + 1  # every operation, and the customer's WebSocket handshake
+    assert q["xray_traces"] == 17 + 6  # every AppSync request, every stream-triggered publisher run
+    assert math.isclose(q["logs_ingested_gb"], (12 + 6) * cost.LOG_BYTES_PER_INVOCATION / 1e9)
+    assert q["kms_requests"] == 2  # the encrypted topic: data key on publish, decrypt on delivery
+    usd = result["usd_per_1000_tickets"]
+    assert math.isclose(usd["xray_traces"], 23 * 5.00 / 1000)  # $5 per million traces, x 1,000 tickets
+    assert math.isclose(usd["waf_requests"], 18 * 0.60 / 1000)
+    assert math.isclose(
+        result["variable_over_floor"],
+        result["total_usd_per_1000_tickets"] / result["floor_usd_per_1000_tickets"],
+    )
+
+
+def test_monthly_bill_is_the_fixed_lines_plus_500_tickets_of_variable_cost() -> None:
+    result = breakdown({"create": 10, "view": 5, "change": 8, "publish": 6}, SIZES)
+    month = cost.monthly_bill(result, SIZES)
+    fixed = month["fixed_usd"]
+    assert fixed["waf_web_acl"] == 5.00
+    assert fixed["waf_rules"] == cost.WAF_RULES * 1.00  # an AWS managed rule group counts as a rule
+    assert fixed["kms_keys"] == 1.00
+    assert math.isclose(fixed["cognito_plus_staff_mau"], cost.STAFF_USERS * 0.02)
+    assert math.isclose(month["total_variable_usd"], result["total_usd_per_1000_tickets"] / 2, rel_tol=1e-4)
+    total = month["total_usd"]
+    assert math.isclose(total, month["total_fixed_usd"] + month["total_variable_usd"], rel_tol=1e-6)
+    # One more WAF rule costs a dollar a month, whatever the traffic.
+    one_more = cost.monthly_bill(result, SIZES, waf_rules=cost.WAF_RULES + 1)["total_usd"]
+    assert math.isclose(one_more - total, 1.0)
+    table = cost.lines_table({"monthly": month})
+    assert "waf_rules" in table and "xray_traces (x500 tickets)" in table
+    assert f"${month['total_usd']:.2f}" in table.splitlines()[-1]
+
+
+def test_waf_rule_count_is_the_cdk_apps() -> None:
+    """WAF_RULES in bench/cost.py is the number of rules the CDK app puts in the web ACL."""
+    waf = pytest.importorskip("cdk_app.waf", reason="the CDK app declares no web ACL")
+    limits = json.loads((ROOT / "api_config.json").read_text(encoding="utf-8"))["limits"]
+    assert len(waf.web_acl_rules(limits)) == cost.WAF_RULES
