@@ -61,7 +61,9 @@ def id_token(username: str, groups: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("username", nargs="?", default="alice")
     parser.add_argument("--init", action="store_true", help="only make the key and jwks.json")
     args = parser.parse_args()

@@ -27,7 +27,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", help="address to listen on (default: local.host, else 127.0.0.1)")
     parser.add_argument("--port", "-p", type=int, help="port (default: local.port, else 4000; 0: a free one)")
     parser.add_argument(
-        "--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="default: warning"
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="default: warning",
     )
     parser.add_argument("--check", action="store_true", help="check the config file and exit")
     parser.add_argument("--version", action="version", version=f"appsync-local {__version__}")
@@ -56,7 +59,9 @@ def banner(project: ProjectConfig, server: LocalAppSync, elapsed: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         project = load_project(args.config)
     except ConfigError as exc:

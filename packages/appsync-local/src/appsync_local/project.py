@@ -197,7 +197,7 @@ class _Checker:
     def authorization(self, value: Any) -> tuple[str, ...]:
         auth = self.obj(value, "authorization")
         if not auth:
-            self.fail("authorization", "required: {\"default\": MODE, \"additional\": [MODE, ...]}")
+            self.fail("authorization", 'required: {"default": MODE, "additional": [MODE, ...]}')
             return ()
         modes = [auth.get("default"), *(auth.get("additional") or [])]
         if not isinstance(auth.get("additional", []), list):
@@ -281,7 +281,7 @@ class _Checker:
             definition = self.field_of(coordinate, schema, where)
             groups = self.obj(spec, where).get("filterGroup")
             if not isinstance(groups, list) or not groups:
-                self.fail(f"{where}.filterGroup", "must be a non-empty list of {\"filters\": [...]}")
+                self.fail(f"{where}.filterGroup", 'must be a non-empty list of {"filters": [...]}')
                 continue
             for g, group in enumerate(groups):
                 filters = self.obj(group, f"{where}.filterGroup[{g}]").get("filters")
@@ -289,8 +289,11 @@ class _Checker:
                     self.fail(f"{where}.filterGroup[{g}].filters", "must be a non-empty list")
                     continue
                 for f, item in enumerate(filters):
-                    self.filter(self.obj(item, f"{where}.filterGroup[{g}].filters[{f}]"), definition,
-                                f"{where}.filterGroup[{g}].filters[{f}]")
+                    self.filter(
+                        self.obj(item, f"{where}.filterGroup[{g}].filters[{f}]"),
+                        definition,
+                        f"{where}.filterGroup[{g}].filters[{f}]",
+                    )
 
     def filter(self, item: dict[str, Any], definition: Any, where: str) -> None:
         self.string(item.get("fieldName"), f"{where}.fieldName")
@@ -342,7 +345,9 @@ class _Checker:
                 return []
             return [ApiKey(new_api_key(), now + timedelta(days=DEFAULT_API_KEY_DAYS), generated=True)]
         if not isinstance(value, list):
-            self.fail("local.apiKeys", 'must be a list of keys: "da2-…" or {"key": "da2-…", "expiresDays": N}')
+            self.fail(
+                "local.apiKeys", 'must be a list of keys: "da2-…" or {"key": "da2-…", "expiresDays": N}'
+            )
             return []
         keys = []
         for index, item in enumerate(value):
@@ -358,8 +363,11 @@ class _Checker:
         where = "local.cognito"
         spec = self.obj(value, where)
         if not spec:
-            self.fail(where, "required for AMAZON_COGNITO_USER_POOLS: {\"userPoolId\": ..., \"jwksFile\" | "
-                      "\"jwksUrl\" | \"issuer\": ...}")
+            self.fail(
+                where,
+                'required for AMAZON_COGNITO_USER_POOLS: {"userPoolId": ..., "jwksFile" | '
+                '"jwksUrl" | "issuer": ...}',
+            )
             return None
         pool = self.string(spec.get("userPoolId"), f"{where}.userPoolId")
         pool_region = spec.get("region", region)
@@ -378,7 +386,9 @@ class _Checker:
                 jwks = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 self.fail(f"{where}.jwksFile", f"cannot read a JSON key set from {path} ({exc})")
-            if jwks is not None and not isinstance(jwks.get("keys") if isinstance(jwks, dict) else None, list):
+            if jwks is not None and not isinstance(
+                jwks.get("keys") if isinstance(jwks, dict) else None, list
+            ):
                 self.fail(f"{where}.jwksFile", f'{path} is not a key set ({{"keys": [...]}})')
                 jwks = None
         jwks_url = spec.get("jwksUrl")
@@ -396,7 +406,11 @@ class _Checker:
         if jwks is None:
             # a Cognito pool publishes its keys at {issuer}/.well-known/jwks.json:
             # https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
-            url = jwks_url if isinstance(jwks_url, str) else f"{settings.accepted_issuers[0]}/.well-known/jwks.json"
+            url = (
+                jwks_url
+                if isinstance(jwks_url, str)
+                else f"{settings.accepted_issuers[0]}/.well-known/jwks.json"
+            )
             settings = replace(settings, jwks_url=url)
         return settings
 

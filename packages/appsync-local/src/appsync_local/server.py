@@ -1,8 +1,8 @@
 """LocalAppSync: a project served on a real port, started and stopped from Python (tests, scripts).
 
-    with LocalAppSync("example/config.json") as api:
-        httpx.post(api.url, json={"query": "{ notes(board: \\"a\\") { id } }"},
-                   headers={"x-api-key": api.api_key})
+with LocalAppSync("example/config.json") as api:
+    httpx.post(api.url, json={"query": "{ notes(board: \\"a\\") { id } }"},
+               headers={"x-api-key": api.api_key})
 """
 
 from __future__ import annotations
