@@ -51,7 +51,7 @@ ADD_NOTE = gql(
 NOTES = gql("query Notes($board: String!) { notes(board: $board) { id text author } }")
 CLEAR = gql("mutation Clear($board: String!) { clearBoard(board: $board) }")
 ON_NOTE_ADDED = gql(
-    "subscription On($board: String!) { onNoteAdded(board: $board) { id board text author } }"
+    "subscription On($prefix: String!) { onNoteAdded(boardPrefix: $prefix) { id board text author } }"
 )
 
 
