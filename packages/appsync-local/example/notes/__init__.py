@@ -1,0 +1,1 @@
+"""The notes board's Lambda code (one direct Lambda resolver for every field)."""
