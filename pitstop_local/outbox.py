@@ -26,6 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
 from resolvers.events import TICKET_CREATED
 
 log = logging.getLogger("pitstop_local.outbox")
