@@ -108,7 +108,7 @@ class Api(Construct):
             layer=layer,
             handler=config["dataSources"]["resolverLambda"]["handler"],
             description="Pitstop GraphQL resolvers (AppSync direct Lambda)",
-            environment={"TABLE_NAME": table.table_name},
+            environment={"TABLE_NAME": table.table_name, "STAFF_GROUP": config["staffGroup"]},
             timeout=Duration.seconds(10),
         )
         # Key and index access only (the design has no Scan): TableV2.grant names the table and

@@ -13,6 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from resolvers.events import TICKET_CREATED
 from resolvers.publisher_settings import ENV as PUBLISHER_SETTINGS_ENV
 from resolvers.publisher_settings import environment_value
 from resolvers.staffmail import CLAIM_PREFIX, MAIL_PREFIX
@@ -21,7 +22,7 @@ from .api import Api
 from .functions import python_function
 from .settings import Settings
 
-NEW_TICKET_EVENT = "TICKET_CREATED"  # SNS message attribute `event` that the e-mail subscriptions accept
+NEW_TICKET_EVENT = TICKET_CREATED  # SNS message attribute `event` that the e-mail subscriptions accept
 
 
 class Notifications(Construct):

@@ -76,6 +76,8 @@ class LocalStack:
         )
         outbox.subscribe(sns, res.topic_arn, self.outbox.endpoint(s.base_url))
         self.outputs = build_amplify_outputs(
+            api_config(),
+            mfa_configuration=bootstrap.MFA_CONFIGURATION,
             graphql_url=s.graphql_url,
             api_key=s.api_key,
             region=res.region,
@@ -153,6 +155,7 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
                 "GRAPHQL_URL": s.graphql_url,
                 "STAFF_PAGE_URL": f"{s.base_url}/staff",
+                "STAFF_GROUP": api_config()["staffGroup"],
                 publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
             }
         )

@@ -25,7 +25,8 @@ from .errors import (
 )
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
-STAFF_GROUP = "staff"
+# api_config.json "staffGroup", set by the CDK app and the local stack; tests/resolvers check the default.
+STAFF_GROUP = os.environ.get("STAFF_GROUP", "staff")
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Caller:
 
 
 def caller_of(identity: Any) -> Caller:
-    """Staff = a Cognito user-pool identity in the group "staff"; API key (null), IAM etc. are not."""
+    """Staff = a Cognito user-pool identity in the group STAFF_GROUP; API key (null), IAM etc. are not."""
     if not isinstance(identity, Mapping) or "userArn" in identity or "claims" not in identity:
         return Caller(staff=False)
     claims = identity.get("claims") or {}
