@@ -23,6 +23,7 @@ environment, one event at a time, its timeout and memory checked as Lambda check
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -74,7 +75,8 @@ def marshal(value: Any) -> Any:
 class _Worker:
     def __init__(self, command: list[str], environment: dict[str, str], generation: int) -> None:
         self.generation = generation
-        self.process = subprocess.Popen(
+        # the command is this package's worker script and the declared handler path, no shell
+        self.process = subprocess.Popen(  # noqa: S603
             command, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -108,10 +110,8 @@ class _Worker:
             self.process.kill()
         self.process.wait()
         for stream in (self.requests, self.replies):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
 
 
 class LambdaRuntime:
@@ -129,7 +129,7 @@ class LambdaRuntime:
         concurrency: int = 1,
         code_root: str | None = None,
     ) -> None:
-        module_name, _, attribute = handler.rpartition(".")
+        module_name, _, _function = handler.rpartition(".")
         if not module_name:
             raise ValueError(f"handler must be 'module.function', got {handler!r}")
         if concurrency < 1:
@@ -282,7 +282,8 @@ class LambdaRuntime:
         if used > self.memory_mb:
             self._discard(worker)
             raise LambdaCrash(
-                f"Runtime exited with error: signal: killed (Max Memory Used: {used} MB of {self.memory_mb} MB)"
+                "Runtime exited with error: signal: killed "
+                f"(Max Memory Used: {used} MB of {self.memory_mb} MB)"
             )
         self._release(worker)
         if "errorType" in reply:
