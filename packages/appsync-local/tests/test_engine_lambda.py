@@ -79,6 +79,7 @@ def test_handler_path_must_name_a_function() -> None:
 
 
 PROBE_HANDLER = """
+import http.client  # the standard library's, not a same-named module of the emulator's
 import os, pathlib, time
 
 def lambda_handler(event, context):

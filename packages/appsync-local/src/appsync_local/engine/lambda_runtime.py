@@ -220,8 +220,9 @@ class LambdaRuntime:
             "account_id": self.account_id,
             "timeout_seconds": self.timeout_seconds,
         }
-        # -S would drop the interpreter's site-packages, where the function's dependencies are
-        command = [sys.executable, WORKER_SCRIPT, self.handler, json.dumps(settings)]
+        # -P: not the script's folder on sys.path (this package's modules, e.g. http.py, would shadow
+        # the standard library's); the interpreter's site-packages hold the function's dependencies
+        command = [sys.executable, "-P", WORKER_SCRIPT, self.handler, json.dumps(settings)]
         self.loads += 1
         return _Worker(command, self.worker_environment(), generation)
 
