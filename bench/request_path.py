@@ -136,12 +136,17 @@ def _publisher_samples(target: Any, ticket_ids: list[str], count: int) -> list[f
     """resolvers.publisher.lambda_handler on one MODIFY record, as the stream mapping invokes it."""
     ddb = _bare_client(target)
     from pitstop_local.bootstrap import TABLE_NAME as table
+    from pitstop_local.config import api_config as read_api_config
+    from resolvers import publisher_settings
+
+    api_config = read_api_config()
     env = {
         **RESOLVER_ENV,
         "AWS_ACCESS_KEY_ID": target.iam_access_key_id,
         "AWS_SECRET_ACCESS_KEY": target.iam_secret_access_key,
         "GRAPHQL_URL": target.graphql_url,
         "TABLE_NAME": table,
+        publisher_settings.ENV: publisher_settings.environment_value(api_config["publisher"]),
     }
     images = [ddb.get_item(TableName=table, Key={"pk": {"S": f"TICKET#{i}"}})["Item"] for i in ticket_ids]
     out = []
