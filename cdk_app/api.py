@@ -109,7 +109,10 @@ class Api(Construct):
             layer=layer,
             handler=resolver_cfg["handler"],
             description="Pitstop GraphQL resolvers (AppSync direct Lambda)",
-            environment=declared_environment(resolver_cfg["environment"], {"TABLE_NAME": table.table_name, "STAFF_GROUP": config["staffGroup"]}),
+            environment=declared_environment(
+                resolver_cfg["environment"],
+                {"TABLE_NAME": table.table_name, "STAFF_GROUP": config["staffGroup"]},
+            ),
             timeout=Duration.seconds(resolver_cfg["timeoutSeconds"]),
             memory_size=resolver_cfg["memorySize"],
         )
