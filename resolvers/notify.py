@@ -12,7 +12,6 @@ from . import aws
 EVENT_TICKET_CREATED = "TICKET_CREATED"
 MAX_SUBJECT = 99  # SNS: "must be less than 100 characters", ASCII, no line breaks
 
-
 def client() -> Any:
     return aws.client("sns")
 
