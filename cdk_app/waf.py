@@ -35,8 +35,8 @@ SIGV4_PREFIX = "AWS4-HMAC-SHA256 "
 # Left out: KnownBadInputsRuleSet (Log4j and Java deserialization payloads: nothing on our request path
 # runs Java, and AppSync, not our code, reads the Host header; each rule is USD 1 a month, a twelfth of
 # a small workshop's bill), AnonymousIpList (its HostingProviderIPList blocks cloud egress, the
-# publisher Lambda's too, and customers on VPNs), SQLiRuleSet (no SQL behind the API; free-text descriptions such as
-# "drop table" would be false positives), Bot Control and ATP (paid per request).
+# publisher Lambda's too, and customers on VPNs), SQLiRuleSet (no SQL behind the API; free-text
+# descriptions such as "drop table" would be false positives), Bot Control and ATP (paid per request).
 MANAGED_RULE_GROUPS: dict[str, tuple[str, ...]] = {
     "AWSManagedRulesAmazonIpReputationList": (),
     "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY", "SizeRestrictions_QUERYSTRING"),
