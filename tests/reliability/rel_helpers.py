@@ -66,6 +66,11 @@ RULE_ERROR_TYPES = {
     "ConflictError",
     "UnauthorizedException",
     "Unauthorized",
+    # AppSync's own limits (api_config.json "limits"), refused before or instead of a resolver
+    "ResolverExecutionLimitReached",
+    "QueryDepthLimitReached",
+    # the local server's bound on selected fields (packages/appsync-local README: no AppSync equivalent)
+    "QueryTooComplex",
 }
 # AppSync's own messages without errorType (validation of documents, variables, scalars).
 PLAIN_MESSAGE_RE = re.compile(
@@ -371,14 +376,15 @@ def check_error_shape(error: dict[str, Any]) -> None:
 
 def check_http_response(response: httpx.Response) -> str:
     """Check a /graphql response against APPSYNC-NOTES §2; returns its class:
-    'ok', 'errors' (200 with errors), 'malformed' (400) or 'unauthorized' (401)."""
+    'ok', 'errors' (200 with errors), 'malformed' (400, or 413 for a body over the limit) or
+    'unauthorized' (401)."""
     status = response.status_code
-    assert status in (200, 400, 401), f"HTTP {status}: {response.text[:500]}"
+    assert status in (200, 400, 401, 413), f"HTTP {status}: {response.text[:500]}"
     assert response.headers.get("content-type", "").startswith("application/json"), response.headers
     body = response.json()
     assert isinstance(body, dict), body
     assert not LEAK_RE.search(json.dumps(body["errors"]) if "errors" in body else ""), body
-    if status == 400:
+    if status in (400, 413):
         assert body == {
             "errors": [
                 {"errorType": "MalformedHttpRequestException", "message": body["errors"][0]["message"]}
