@@ -50,9 +50,12 @@ test-remote: $(STAMP)
 bench: setup
 	$(PY) -m bench
 
-## make lint: ruff, and zizmor's offline audits of the GitHub workflows (pinned actions, permissions, ...).
+## make lint: ruff (lint and format), mypy (strict; files and settings in pyproject.toml), and zizmor's offline
+## audits of the GitHub workflows (pinned actions, permissions, ...).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend lint; fi
 	$(VENV)/bin/zizmor --offline --no-progress .github/workflows/
 

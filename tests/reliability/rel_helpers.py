@@ -1,7 +1,7 @@
 """Helpers for the reliability tests: callers (every credential kind), raw HTTP/WebSocket probes,
 gql clients, ticket factories and AppSync response-shape checks (../../shared/APPSYNC-NOTES.md).
 
-Imported as `rel_helpers` (tests/reliability/conftest.py puts this folder on sys.path).
+Imported as `rel_helpers` (pyproject.toml's pytest `pythonpath` lists this folder).
 """
 
 from __future__ import annotations

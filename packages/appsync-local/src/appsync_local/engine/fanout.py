@@ -229,7 +229,9 @@ class SubscriptionHub:
     async def _payload(
         self, subscriber: Subscriber, payload: Any, publisher: AuthContext
     ) -> dict[str, Any] | None:
-        field_def = self.schema.subscription_type.fields[subscriber.field_name]  # type: ignore[union-attr]
+        subscription_type = self.schema.subscription_type
+        assert subscription_type is not None, "a subscriber implies the schema's Subscription type"
+        field_def = subscription_type.fields[subscriber.field_name]
         inner = get_named_type(field_def.type)
         if isinstance(inner, GraphQLObjectType) and not selection_allowed(
             self.schema,
