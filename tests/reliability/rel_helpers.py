@@ -1,5 +1,6 @@
 """Helpers for the reliability tests: callers (every credential kind), raw HTTP/WebSocket probes,
-gql clients, ticket factories and AppSync response-shape checks (../../shared/APPSYNC-NOTES.md).
+gql clients, ticket factories and AppSync response-shape checks
+(the behaviours and sources in packages/appsync-local/README.md, "What it promises").
 
 Imported as `rel_helpers` (pyproject.toml's pytest `pythonpath` lists this folder).
 """
@@ -370,8 +371,8 @@ def check_error_shape(error: dict[str, Any]) -> None:
 
 
 def check_http_response(response: httpx.Response) -> str:
-    """Check a /graphql response against APPSYNC-NOTES §2; returns its class:
-    'ok', 'errors' (200 with errors), 'malformed' (400) or 'unauthorized' (401)."""
+    """Check a /graphql response against AppSync's HTTP shapes (graphql/graphql-over-http#81); returns
+    its class: 'ok', 'errors' (200 with errors), 'malformed' (400) or 'unauthorized' (401)."""
     status = response.status_code
     assert status in (200, 400, 401), f"HTTP {status}: {response.text[:500]}"
     assert response.headers.get("content-type", "").startswith("application/json"), response.headers

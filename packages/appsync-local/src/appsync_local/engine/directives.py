@@ -1,4 +1,4 @@
-"""AppSync's authorization directives (APPSYNC-NOTES §3).
+"""AppSync's authorization directives (https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html).
 
 A field's directives list the modes allowed on it; without any, its type's; a type without any allows
 the default mode only. `@aws_cognito_user_pools(cognito_groups: [..])` needs one of those groups in

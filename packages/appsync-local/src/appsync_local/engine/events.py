@@ -1,4 +1,4 @@
-"""AppSync's direct Lambda resolver event (APPSYNC-NOTES §1)."""
+"""AppSync's direct Lambda resolver event (https://docs.aws.amazon.com/appsync/latest/devguide/resolver-context-reference.html)."""
 
 from __future__ import annotations
 

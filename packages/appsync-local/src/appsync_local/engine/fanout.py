@@ -1,4 +1,4 @@
-"""@aws_subscribe fan-out (APPSYNC-NOTES §3, §5).
+"""@aws_subscribe fan-out (https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-data.html).
 
 API:
     hub = SubscriptionHub(schema, authorizer, filters=api_config["subscriptionFilters"])

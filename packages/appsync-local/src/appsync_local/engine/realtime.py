@@ -1,4 +1,5 @@
-"""AppSync's real-time WebSocket protocol at /graphql/realtime (APPSYNC-NOTES §4), subprotocol graphql-ws."""
+"""AppSync's real-time WebSocket protocol at /graphql/realtime, subprotocol graphql-ws
+(https://docs.aws.amazon.com/appsync/latest/devguide/real-time-websocket-client.html)."""
 
 from __future__ import annotations
 

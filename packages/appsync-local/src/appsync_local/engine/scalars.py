@@ -1,4 +1,5 @@
-"""AppSync's AWS scalars (APPSYNC-NOTES §6): input coercion, literal coercion and serialization."""
+"""AppSync's AWS scalars: input coercion, literal coercion and serialization
+(https://docs.aws.amazon.com/appsync/latest/devguide/scalars.html)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Parse and validate a document; report failures the way AppSync (graphql-java) words them.
 
 AppSync: "Validation error of type FieldUndefined: Field 'x' in type 'Query' is undefined @ 'x'",
-HTTP 200, data null, no errorType, locations with sourceName null (APPSYNC-NOTES §2).
+HTTP 200, data null, no errorType, locations with sourceName null
+(https://github.com/graphql/graphql-over-http/issues/81).
 """
 
 from __future__ import annotations
