@@ -44,7 +44,7 @@ test-heavy: setup
 ## PITSTOP_STAFF_USERNAME, PITSTOP_STAFF_PASSWORD).
 test-remote: $(STAMP)
 	@test -n "$$PITSTOP_OUTPUTS" || (echo "set PITSTOP_OUTPUTS to a deployed amplify_outputs.json" >&2; exit 2)
-	$(PY) -m pytest tests/appsync_local --ignore=tests/appsync_local/engine -p no:cacheprovider
+	$(PY) -m pytest tests/pitstop_local -p no:cacheprovider
 
 ## make bench: benchmarks, printed and written to bench/results.json.
 bench: setup
