@@ -123,11 +123,13 @@ def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[st
 
 # Powertools' standard module-level router: each Lambda instance runs one event at a time (locally too:
 # every emulated instance is a process of its own), so the event it keeps between calls is never shared.
-app = AppSyncResolver()
+app = AppSyncResolver()  # type: ignore[no-untyped-call]  # Powertools' __init__ has no annotations
 
 
 def _caller() -> Caller:
-    return caller_of(app.current_event.raw_event.get("identity"))
+    event = app.current_event
+    assert event is not None, "Powertools sets the event before it calls a resolver"
+    return caller_of(event.raw_event.get("identity"))
 
 
 @app.resolver(type_name="Query", field_name="ticket")

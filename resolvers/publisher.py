@@ -119,7 +119,8 @@ def time_left(context: Any, settings: PublisherSettings) -> Callable[[int], bool
     def has_time(calls: int) -> bool:
         if context is None:  # called directly (tests), not by the Lambda runtime
             return True
-        return context.get_remaining_time_in_millis() >= calls * settings.call_worst_seconds * 1000
+        remaining_ms: int = context.get_remaining_time_in_millis()
+        return remaining_ms >= calls * settings.call_worst_seconds * 1000
 
     return has_time
 

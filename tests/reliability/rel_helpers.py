@@ -1,7 +1,8 @@
 """Helpers for the reliability tests: callers (every credential kind), raw HTTP/WebSocket probes,
-gql clients, ticket factories and AppSync response-shape checks (../../shared/APPSYNC-NOTES.md).
+gql clients, ticket factories and AppSync response-shape checks
+(the behaviours and sources in packages/appsync-local/README.md, "What it promises").
 
-Imported as `rel_helpers` (tests/reliability/conftest.py puts this folder on sys.path).
+Imported as `rel_helpers` (pyproject.toml's pytest `pythonpath` lists this folder).
 """
 
 from __future__ import annotations
@@ -375,8 +376,8 @@ def check_error_shape(error: dict[str, Any]) -> None:
 
 
 def check_http_response(response: httpx.Response) -> str:
-    """Check a /graphql response against APPSYNC-NOTES §2; returns its class:
-    'ok', 'errors' (200 with errors), 'malformed' (400, or 413 for a body over the limit) or
+    """Check a /graphql response against AppSync's HTTP shapes (graphql/graphql-over-http#81); returns
+    its class: 'ok', 'errors' (200 with errors), 'malformed' (400, or 413 for a body over the limit) or
     'unauthorized' (401)."""
     status = response.status_code
     assert status in (200, 400, 401, 413), f"HTTP {status}: {response.text[:500]}"

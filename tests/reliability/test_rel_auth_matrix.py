@@ -68,7 +68,7 @@ EXPECTED: dict[str, list[str]] = {
     "onTicketUpdated (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "onTicketActivity": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
 }
-# expected HTTP 401 / connection messages per bad credential (APPSYNC-NOTES §2)
+# expected HTTP 401 / connection messages per bad credential (https://github.com/graphql/graphql-over-http/issues/81)
 BAD_MESSAGES = {
     "no credentials": "Valid authorization header not provided.",
     "wrong API key": "You are not authorized to make this call.",

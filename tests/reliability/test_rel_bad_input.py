@@ -1,7 +1,8 @@
 """Bad input: property-based fuzzing of every operation's arguments, generated from schema.graphql, plus
 hand-written cases over HTTP and the real-time socket.
 
-Every response must be what AppSync itself answers (APPSYNC-NOTES §2, §4, §6): an errorType where our
+Every response must be what AppSync itself answers (packages/appsync-local/README.md lists it, with
+sources): an errorType where our
 rules decide (the ValidationError message names the field), AppSync's validation message without an
 errorType for a bad document/variable/scalar, 400 MalformedHttpRequestException for an unreadable body,
 a protocol error frame on the socket. Never a 500, never an internal detail; the server keeps serving

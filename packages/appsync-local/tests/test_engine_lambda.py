@@ -38,14 +38,13 @@ def write_package(root: Path, name: str, value: str) -> None:
 
 
 @pytest.fixture
-def package(tmp_path: Path) -> Any:
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     name = f"engine_reload_pkg_{os.getpid()}_{time.monotonic_ns()}"
     write_package(tmp_path, name, "one")
-    sys.path.insert(0, str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))  # undone after the test
     try:
         yield tmp_path, name
     finally:
-        sys.path.remove(str(tmp_path))
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
 
