@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, publisher_settings, store
+from . import aws, estimates, publisher_settings, store
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
@@ -48,6 +48,10 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     version
     createdAt
     updatedAt
+    estimate {
+      version currency subtotal tax total approvedTotal sentAt answeredAt signedBy comment
+      lines { id kind description quantity unitPrice amount decision }
+    }
   }
 }"""
 _TICKET_FIELDS = (
@@ -70,7 +74,11 @@ class PublishError(Exception):
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted."""
-    return {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    published = {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    estimate = estimates.view(item.get("estimate"))
+    if estimate is not None:
+        published["estimate"] = estimate
+    return published
 
 
 def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:
