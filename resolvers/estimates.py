@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -64,12 +63,12 @@ _QUANTITY_STEP = Decimal("0.01")
 
 
 def line_amount(quantity: Decimal, unit_price: int) -> int:
-    """quantity × unitPrice, rounded half up to a whole minor unit (exact decimal arithmetic)."""
+    """quantity * unitPrice, rounded half up to a whole minor unit (exact decimal arithmetic)."""
     return int((quantity * unit_price).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def tax_of(amount: int, basis_points: int) -> int:
-    """amount × basis points / 10,000, rounded half up to a whole minor unit."""
+    """amount * basis points / 10,000, rounded half up to a whole minor unit."""
     return int((Decimal(amount) * basis_points / Decimal(10_000)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
@@ -128,7 +127,7 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any]:
 
 def _text(value: Any, path: str, max_len: int, *, required: bool, multiline: bool = False) -> str | None:
     if value is None or isinstance(value, str):
-        return tickets._text(value, path, max_len, required=required, multiline=multiline)  # noqa: SLF001
+        return tickets._text(value, path, max_len, required=required, multiline=multiline)
     raise ValidationError(f"{path} must be a string")
 
 

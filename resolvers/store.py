@@ -26,7 +26,6 @@ _CREATE_ATTEMPTS = 8
 _UPDATE_ATTEMPTS = 3
 
 
-
 class StoreError(Exception):
     """An unexpected storage outcome (becomes the handler's generic error)."""
 

@@ -181,7 +181,7 @@ def test_only_send_enters_awaiting_approval() -> None:
         "READY_FOR_PICKUP",
         "CANCELLED",
     }
-    assert tickets.ESTIMATE_FROM == {"DIAGNOSING", "WAITING_FOR_PARTS", "IN_REPAIR", "AWAITING_APPROVAL"}
+    assert {"DIAGNOSING", "WAITING_FOR_PARTS", "IN_REPAIR", "AWAITING_APPROVAL"} == tickets.ESTIMATE_FROM
     for status in tickets.STATUSES:
         if status in tickets.ESTIMATE_FROM:
             estimates.check_can_send(status)
@@ -310,11 +310,12 @@ MONEY_CASES = [0, 5, 99, 100, 41200, 31200, 123456789, 2**31 - 1]
 )
 def test_format_money_matches_intl_number_format(currency: str, locale: str) -> None:
     """The server's texts format money exactly as the pages do (Intl.NumberFormat, stack locale)."""
+    options = json.dumps({"style": "currency", "currency": currency})
     script = (
-        f"const f = new Intl.NumberFormat({json.dumps(locale)}, {{style: 'currency', currency: {json.dumps(currency)}}});"
+        f"const f = new Intl.NumberFormat({json.dumps(locale)}, {options});"
         f"console.log(JSON.stringify({json.dumps(MONEY_CASES)}.map(c => f.format(c / 100))));"
     )
     expected = json.loads(
         subprocess.run(["node", "-e", script], check=True, capture_output=True, text=True).stdout
-    )  # noqa: S603, S607
+    )
     assert [estimates.format_money(c, currency, locale) for c in MONEY_CASES] == expected
