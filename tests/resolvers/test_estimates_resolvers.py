@@ -45,7 +45,8 @@ def load_event(name: str, **arguments: Any) -> dict[str, Any]:
 
 def invoke(field: str, mode: str, **arguments: Any) -> Any:
     """A recorded event of that caller kind, re-aimed at `field` (the shape AppSync sends for any field)."""
-    base = {"api_key": "ticket.api_key", "staff": "updateTicketStatus.cognito_staff", "iam": "tickets.iam"}[mode]
+    bases = {"api_key": "ticket.api_key", "staff": "updateTicketStatus.cognito_staff", "iam": "tickets.iam"}
+    base = bases[mode]
     event = load_event(base, **arguments)
     event["info"]["fieldName"] = field
     event["info"]["parentTypeName"] = "Query" if field == "ticket" else "Mutation"
@@ -55,7 +56,11 @@ def invoke(field: str, mode: str, **arguments: Any) -> Any:
 def new_ticket(status: str = "DIAGNOSING") -> tuple[str, str]:
     created = handler.lambda_handler(load_event("createTicket.api_key", input=copy.deepcopy(INPUT)), None)
     ticket_id, token = created["ticket"]["id"], created["trackingToken"]
-    path = {"RECEIVED": ["RECEIVED"], "DIAGNOSING": ["RECEIVED", "DIAGNOSING"], "IN_REPAIR": ["RECEIVED", "IN_REPAIR"]}
+    path = {
+        "RECEIVED": ["RECEIVED"],
+        "DIAGNOSING": ["RECEIVED", "DIAGNOSING"],
+        "IN_REPAIR": ["RECEIVED", "IN_REPAIR"],
+    }
     for step in path.get(status, []):
         invoke("updateTicketStatus", "staff", input={"id": ticket_id, "status": step})
     return ticket_id, token
@@ -154,7 +159,7 @@ def test_send_errors() -> None:
     with pytest.raises(ValidationError):
         send(ticket_id, [{**LINES[0], "quantity": 0}], expectedVersion=1)
     with pytest.raises(UnauthorizedException):
-        invoke("sendEstimate", "api_key", input={"ticketId": ticket_id, "trackingToken": token, "lines": LINES})
+        invoke("sendEstimate", "api_key", input={"ticketId": ticket_id, "lines": LINES})
 
 
 # --------------------------------------------------------------------------------------------- answering
