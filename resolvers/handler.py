@@ -142,21 +142,6 @@ def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[st
     return None
 
 
-<<<<<<< HEAD
-ROUTES: dict[tuple[str, str], Callable[[Caller, Mapping[str, Any]], Any]] = {
-    ("Query", "ticket"): get_ticket,
-    ("Query", "tickets"): list_tickets,
-    ("Query", "ticketByReference"): ticket_by_reference,
-    ("Mutation", "createTicket"): create_ticket,
-    ("Mutation", "updateTicketStatus"): update_ticket_status,
-    ("Mutation", "sendEstimate"): send_estimate,
-    ("Mutation", "answerEstimate"): answer_estimate,
-    ("Subscription", "onTicketUpdated"): subscribe_ticket_updated,
-}
-
-
-=======
->>>>>>> main
 # --------------------------------------------------------------------------------------------- entry point
 
 # Powertools' standard module-level router: each Lambda instance runs one event at a time (locally too:
@@ -191,6 +176,16 @@ def _create_ticket(**arguments: Any) -> Any:
 @app.resolver(type_name="Mutation", field_name="updateTicketStatus")
 def _update_ticket_status(**arguments: Any) -> Any:
     return update_ticket_status(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="sendEstimate")
+def _send_estimate(**arguments: Any) -> Any:
+    return send_estimate(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="answerEstimate")
+def _answer_estimate(**arguments: Any) -> Any:
+    return answer_estimate(_caller(), arguments)
 
 
 @app.resolver(type_name="Subscription", field_name="onTicketUpdated")

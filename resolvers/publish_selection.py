@@ -1,4 +1,5 @@
 """GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""
+# ruff: noqa: E501 (a nested type's selection is one line, however long)
 
 OPERATION_NAME = "PublishTicketChange"
 INPUT_FIELDS = (

@@ -148,7 +148,7 @@ def test_update_status_to_awaiting_approval_conflicts_and_moves_on_from_it() -> 
 
 
 def test_send_errors() -> None:
-    ticket_id, token = new_ticket()
+    ticket_id, _token = new_ticket()
     with pytest.raises(ValidationError, match=r"lines\[0\].quantity may have at most 2 decimals"):
         send(ticket_id, [{**LINES[0], "quantity": 1.005}])
     with pytest.raises(NotFoundError):
