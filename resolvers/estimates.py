@@ -39,12 +39,13 @@ DECISIONS = frozenset({PENDING, APPROVED, DECLINED})
 #: The estimate's own state, kept beside its version: every write is conditional on both.
 SENT, ANSWERED = "SENT", "ANSWERED"
 
-#: What the API returns of an estimate; the rest (state, rate, answer fingerprint) stays inside.
+#: What the API returns of an estimate; the rest (state, answer fingerprint) stays inside.
 PUBLIC_FIELDS = (
     "version",
     "currency",
     "lines",
     "subtotal",
+    "taxRateBasisPoints",
     "tax",
     "total",
     "approvedTotal",

@@ -27,6 +27,6 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     version
     createdAt
     updatedAt
-    estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal tax total approvedTotal sentAt answeredAt signedBy comment }
+    estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment }
   }
 }"""

@@ -288,7 +288,7 @@ def test_view_hides_internal_fields_and_gives_numbers() -> None:
     estimate = sent([line(quantity=0.29)])
     out = estimates.view(estimate)
     assert out is not None and set(out) <= set(estimates.PUBLIC_FIELDS)
-    assert "state" not in out and "taxRateBasisPoints" not in out
+    assert "state" not in out and "answerKey" not in out and out["taxRateBasisPoints"] == 2100
     assert out["lines"][0]["quantity"] == 0.29 and json.dumps(out)
     assert estimates.view(None) is None
 
