@@ -42,9 +42,11 @@ def send_estimate(by: str | None, data: Any) -> dict[str, Any]:
         entry = tickets.history_entry(
             tickets.AWAITING_APPROVAL, at, by, estimates.sent_text(estimate, locale, request.note)
         )
+        change = estimates.decide_write(ticket, estimate, tickets.AWAITING_APPROVAL, entry)
         try:
-            return estimate_store.put_estimate(ticket, estimate, tickets.AWAITING_APPROVAL, entry)
-        except estimate_store.Stale:
+            estimate_store.write(change, ticket.get("estimate"))
+            return dict(change.ticket)
+        except store.StaleWrite:
             if request.expected_version is not None:
                 raise ConflictError(
                     f"ticket was changed meanwhile; expectedVersion {request.expected_version} is stale"
@@ -75,9 +77,11 @@ def answer_estimate(staff: bool, by: str | None, data: Any) -> dict[str, Any]:
         answered = estimates.answered_estimate(current, request, answer_key, at, by_staff=staff)
         _, locale, _ = _settings()
         entry = tickets.history_entry(ticket["status"], at, by, estimates.answered_text(answered, locale))
+        change = estimates.decide_write(ticket, answered, ticket["status"], entry)
         try:
-            return estimate_store.put_answer(ticket, answered, entry)
-        except estimate_store.Stale:
+            estimate_store.write(change, current)
+            return dict(change.ticket)
+        except store.StaleWrite:
             continue  # read again: answered meanwhile (repeat or conflict), a new version, or another change
     raise ConflictError("ticket is being changed by someone else; try again")
 

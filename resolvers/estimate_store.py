@@ -2,9 +2,10 @@
 tracking page read it with the ticket); each superseded version is an item of its own,
 `ESTIMATE#<ticket id>#<version>`, so the ticket item stays bounded however often an estimate is revised.
 
-Each verb is one conditional write that holds the ticket's version and the estimate's version and
-state the caller decided on; when that state has moved on it raises Stale and writes nothing.
-The verbs store what they are given: deciding what that is belongs to the rules (estimates.py).
+`write` is one conditional write holding the ticket's version and status and the estimate's version
+and state the change was decided on; when any of them moved on it raises store.StaleWrite and writes
+nothing. History entries leaving the ticket go to HIST items in the same transaction, as for status
+changes (store.write_change). The verbs store what they are given: deciding it belongs to the rules.
 """
 
 from __future__ import annotations
@@ -14,120 +15,96 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import dynamo_json, store
+from . import dynamo_json, store, tickets
 
 _ENTITY = "ESTIMATE"
-_NAMES = {
-    "#status": "status",
-    "#history": "history",
-    "#version": "version",
-    "#updatedAt": "updatedAt",
-    "#estimate": "estimate",
-    "#ev": "version",
-    "#state": "state",
-}
-
-
-class Stale(Exception):
-    """The ticket or its estimate changed since it was read: nothing was written."""
 
 
 def _superseded_key(ticket_id: str, version: int) -> str:
     return f"{_ENTITY}#{ticket_id}#{version}"
 
 
-def _estimate_condition(current: Mapping[str, Any] | None, values: dict[str, Any]) -> str:
-    """The ticket's version, plus the estimate's version and state as they were read."""
-    if current is None:
-        return "#version = :version AND attribute_not_exists(#estimate)"
-    values[":ev"] = int(current["version"])
-    values[":state"] = current["state"]
-    return "#version = :version AND #estimate.#ev = :ev AND #estimate.#state = :state"
-
-
-def _changed(
-    ticket: Mapping[str, Any], changes: Mapping[str, Any], entry: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The ticket as the write left it (the condition guarantees it was exactly `ticket` before)."""
+def _put_new(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        **ticket,
-        **changes,
-        "history": [*ticket.get("history", []), dict(entry)],
-        "version": int(ticket["version"]) + 1,
+        "Put": {
+            "TableName": store.table_name(),
+            "Item": dynamo_json.serialize_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
     }
 
 
-def _update(
-    ticket: Mapping[str, Any], changes: Mapping[str, Any], entry: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(UpdateItem parameters, the resulting ticket) for SET changes + history entry + version + 1."""
+def write(change: tickets.Change, decided_on: Mapping[str, Any] | None) -> None:
+    """Store the changed ticket (estimate, status, history, version); `decided_on` is the estimate
+    the change was decided on (None: the ticket had none). A new version moves `decided_on` to its
+    own item in the same transaction."""
+    ticket: Mapping[str, Any] = change.ticket
+    estimate = ticket["estimate"]
+    names = {
+        "#status": "status",
+        "#history": "history",
+        "#version": "version",
+        "#updatedAt": "updatedAt",
+        "#estimate": "estimate",
+    }
     values: dict[str, Any] = {
-        ":entry": [dict(entry)],
-        ":next": int(ticket["version"]) + 1,
-        ":version": int(ticket["version"]),
-        ":at": changes["updatedAt"],
-        ":estimate": changes["estimate"],
+        ":status": ticket["status"],
+        ":history": ticket["history"],
+        ":next": ticket["version"],
+        ":at": ticket["updatedAt"],
+        ":estimate": estimate,
+        ":version": change.from_version,
+        ":current": change.from_status,
     }
-    sets = [
-        "#estimate = :estimate",
-        "#history = list_append(#history, :entry)",
-        "#version = :next",
-        "#updatedAt = :at",
-    ]
-    if "status" in changes:
-        values[":status"] = changes["status"]
-        sets.append("#status = :status")
-    condition = _estimate_condition(ticket.get("estimate"), values)
-    names = {k: v for k, v in _NAMES.items() if k in condition or k in " ".join(sets)}
-    params = {
+    expression = (
+        "SET #status = :status, #history = :history, #version = :next, #updatedAt = :at, #estimate = :estimate"
+    )
+    condition = "#version = :version AND #status = :current"
+    if decided_on is None:
+        condition += " AND attribute_not_exists(#estimate)"
+    else:
+        names |= {"#ev": "version", "#state": "state"}
+        values |= {":ev": int(decided_on["version"]), ":state": decided_on["state"]}
+        condition += " AND #estimate.#ev = :ev AND #estimate.#state = :state"
+    if change.moved_out:
+        names["#older"] = "olderHistoryCount"
+        values[":older"] = ticket["olderHistoryCount"]
+        expression += ", #older = :older"
+    update = {
         "TableName": store.table_name(),
         "Key": {"pk": {"S": f"TICKET#{ticket['id']}"}},
-        "UpdateExpression": "SET " + ", ".join(sets),
+        "UpdateExpression": expression,
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": dynamo_json.serialize_item(values),
     }
-    return params, _changed(ticket, changes, entry)
-
-
-def put_estimate(
-    ticket: Mapping[str, Any], estimate: Mapping[str, Any], status: str, entry: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Store a new latest estimate (and the status) in the ticket, moving the one it replaces to its
-    own item, in one transaction; returns the ticket as written."""
-    changes = {"estimate": dict(estimate), "status": status, "updatedAt": entry["at"]}
-    update, result = _update(ticket, changes, entry)
-    previous = ticket.get("estimate")
-    if previous is None:
-        _write(lambda: store.client().update_item(**update))
-        return result
-    superseded = {
-        **previous,
-        "pk": _superseded_key(str(ticket["id"]), int(previous["version"])),
-        "entity": _ENTITY,
-        "ticketId": ticket["id"],
-    }
-    items = [
-        {"Update": update},
-        {
-            "Put": {
-                "TableName": store.table_name(),
-                "Item": dynamo_json.serialize_item(superseded),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    ]
-    _write(lambda: store.client().transact_write_items(TransactItems=items))
-    return result
-
-
-def put_answer(
-    ticket: Mapping[str, Any], answered: Mapping[str, Any], entry: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Store the answered estimate in the ticket: one conditional UpdateItem; returns the ticket."""
-    update, result = _update(ticket, {"estimate": dict(answered), "updatedAt": entry["at"]}, entry)
-    _write(lambda: store.client().update_item(**update))
-    return result
+    items: list[dict[str, Any]] = [{"Update": update}]
+    if decided_on is not None and int(decided_on["version"]) != int(estimate["version"]):
+        key = _superseded_key(str(ticket["id"]), int(decided_on["version"]))
+        items.append(_put_new({**decided_on, "pk": key, "entity": _ENTITY, "ticketId": ticket["id"]}))
+    if change.moved_out:
+        archive = {
+            "pk": f"HIST#{ticket['id']}#{change.moved_out_position}",
+            "entity": "HIST",
+            "ticketId": ticket["id"],
+            "entries": list(change.moved_out),
+        }
+        items.append(_put_new(archive))
+    try:
+        if len(items) == 1:
+            store.client().update_item(**update)
+        else:
+            store.client().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code == "ConditionalCheckFailedException":
+            raise store.StaleWrite() from None
+        if code == "TransactionCanceledException":
+            reasons = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+                raise store.StaleWrite() from None
+            raise store.StoreError(f"estimate write cancelled: {reasons}") from None
+        raise
 
 
 def get_superseded(ticket_id: str, version: int) -> dict[str, Any] | None:
@@ -141,13 +118,3 @@ def get_superseded(ticket_id: str, version: int) -> dict[str, Any] | None:
         return None
     data = store.deserialize(item)
     return {k: v for k, v in data.items() if k not in {"pk", "entity", "ticketId"}}
-
-
-def _write(call: Any) -> None:
-    try:
-        call()
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
-            raise Stale() from None
-        raise

@@ -326,6 +326,32 @@ def is_repeat(estimate: Mapping[str, Any] | None, answer_key: str | None) -> boo
     )
 
 
+def decide_write(
+    ticket: tickets.Ticket, estimate: Mapping[str, Any], status: str, entry: tickets.HistoryEntry
+) -> tickets.Change:
+    """The ticket with this estimate, status and history entry (history bounded as for status changes)."""
+    version = int(ticket["version"])
+    kept, moved_out = tickets.bound_history([*ticket["history"], entry], limits.HISTORY_MAX_ENTRIES)
+    older = int(ticket.get("olderHistoryCount", 0))
+    after: dict[str, Any] = {
+        **ticket,
+        "status": status,
+        "estimate": dict(estimate),
+        "history": kept,
+        "version": version + 1,
+        "updatedAt": entry["at"],
+    }
+    if moved_out:
+        after["olderHistoryCount"] = older + len(moved_out)
+    return tickets.Change(
+        from_version=version,
+        from_status=ticket["status"],
+        ticket=after,  # type: ignore[arg-type]
+        moved_out=tuple(moved_out),
+        moved_out_position=older + 2,
+    )
+
+
 # ------------------------------------------------------------------------------------------------ texts
 
 
