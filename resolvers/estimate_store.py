@@ -56,9 +56,7 @@ def write(change: tickets.Change, decided_on: Mapping[str, Any] | None) -> None:
         ":version": change.from_version,
         ":current": change.from_status,
     }
-    expression = (
-        "SET #status = :status, #history = :history, #version = :next, #updatedAt = :at, #estimate = :estimate"
-    )
+    expression = "SET #status = :status, #history = :history, #version = :next, #updatedAt = :at, #estimate = :estimate"
     condition = "#version = :version AND #status = :current"
     if decided_on is None:
         condition += " AND attribute_not_exists(#estimate)"

@@ -15,12 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from . import tickets
+from . import limits, tickets
 from .errors import ConflictError, ValidationError
 
-_HERE = Path(__file__).resolve().parent
-_LIMITS = json.loads((_HERE / "limits.json").read_text(encoding="utf-8"))
-MONEY_SETTINGS: dict[str, Any] = json.loads((_HERE / "money.json").read_text(encoding="utf-8"))
+_LIMITS = limits.LIMITS
+#: The stack's money settings (currency, server locale, default tax rate), declared once in money.json.
+MONEY_SETTINGS: dict[str, Any] = json.loads(
+    Path(__file__).with_name("money.json").read_text(encoding="utf-8")
+)
 
 MAX_LINES: int = _LIMITS["estimateMaxLines"]
 MAX_LINE_DESCRIPTION: int = _LIMITS["estimateLineDescriptionMaxLength"]
@@ -187,7 +189,7 @@ def validate_send_input(value: Any, default_tax_rate: int) -> SendRequest:
         ticket_id=_ticket_id(raw.get("ticketId")),
         lines=validate_lines(raw.get("lines")),
         tax_rate=validate_tax_rate(raw.get("taxRateBasisPoints"), default_tax_rate),
-        note=_text(raw.get("note"), "note", tickets.MAX_NOTE, required=False, multiline=True),
+        note=_text(raw.get("note"), "note", limits.NOTE_MAX_LENGTH, required=False, multiline=True),
         expected_version=_positive_int(raw.get("expectedVersion"), "expectedVersion", required=False),
     )
     subtotal = sum(line_amount(line["quantity"], line["unitPrice"]) for line in request.lines)

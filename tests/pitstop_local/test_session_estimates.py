@@ -25,7 +25,8 @@ ANSWER = gql(
 )
 ANSWER_ID_ONLY = gql("mutation Answer($input: AnswerEstimateInput!) { answerEstimate(input: $input) { id } }")
 ON_UPDATED = gql(
-    f"subscription U($id: ID!, $token: String) {{ onTicketUpdated(id: $id, trackingToken: $token) {{ {TICKET} }} }}"
+    "subscription U($id: ID!, $token: String) "
+    f"{{ onTicketUpdated(id: $id, trackingToken: $token) {{ {TICKET} }} }}"
 )
 ON_ACTIVITY = gql(f"subscription A {{ onTicketActivity {{ {TICKET} }} }}")
 
