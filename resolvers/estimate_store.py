@@ -56,7 +56,16 @@ def write(change: tickets.Change, decided_on: Mapping[str, Any] | None) -> None:
         ":version": change.from_version,
         ":current": change.from_status,
     }
-    expression = "SET #status = :status, #history = :history, #version = :next, #updatedAt = :at, #estimate = :estimate"
+    expression = "SET " + ", ".join(
+        f"#{name} = :{value}"
+        for name, value in (
+            ("status", "status"),
+            ("history", "history"),
+            ("version", "next"),
+            ("updatedAt", "at"),
+            ("estimate", "estimate"),
+        )
+    )
     condition = "#version = :version AND #status = :current"
     if decided_on is None:
         condition += " AND attribute_not_exists(#estimate)"
