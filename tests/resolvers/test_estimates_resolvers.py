@@ -316,3 +316,17 @@ def test_item_stays_bounded_over_many_revisions(ddb: Any) -> None:
     one_estimate = len(json.dumps(item["estimate"]))
     assert size < one_estimate + 20_000, "older versions are not kept in the ticket item"
     assert tickets.is_ticket_id(ticket_id)
+
+
+def test_the_published_ticket_carries_the_estimate_as_the_schema_types_it(ddb: Any) -> None:
+    """The publisher sends the estimate to subscribers: numbers for quantities, no internal fields."""
+    from resolvers import publisher, store
+
+    ticket_id, _ = new_ticket()
+    answer(send(ticket_id), ["APPROVED", "DECLINED", "APPROVED"], None, clientToken="publish-check-0123456789")
+    item = store.deserialize(ddb.get_item(TableName=TABLE, Key={"pk": {"S": f"TICKET#{ticket_id}"}})["Item"])
+    published = publisher.published_ticket(item)
+    estimate = published["estimate"]
+    assert json.loads(json.dumps(published))["estimate"]["lines"][0]["quantity"] == 1.5
+    assert not {"state", "answerKey", "answeredByStaff"} & set(estimate)
+    assert estimate["approvedTotal"] > 0 and estimate["signedBy"] == "Ada Lovelace"
