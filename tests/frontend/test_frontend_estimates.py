@@ -142,3 +142,39 @@ def test_a_stale_answer_is_explained_and_the_new_version_shown(browsing: Any, ap
     notice = customer.locator("[data-testid=estimate-notice]").inner_text()
     assert "changed while you were deciding" in notice or "new version" in notice, notice
     customer.pitstop_log.allowed.append("offline")
+
+
+def test_staff_take_an_answer_by_phone(browsing: Any, api: Any, local_stack: Any) -> None:
+    made = api.create_ticket()
+    ticket = made["ticket"]
+    moved = api.move(ticket["id"], "RECEIVED", ticket["version"])
+    api.move(ticket["id"], "IN_REPAIR", moved["version"])
+    send = """mutation($input: SendEstimateInput!) { sendEstimate(input: $input) { id version } }"""
+    lines = [
+        {"kind": "LABOR", "description": "Timing belt", "quantity": 2.5, "unitPrice": 8000},
+        {"kind": "PART", "description": "Belt kit", "quantity": 1, "unitPrice": 12999},
+    ]
+    assert not api.call(send, {"input": {"ticketId": ticket["id"], "lines": lines}}, staff=True).get("errors")
+
+    staff = browsing.new_page(DESKTOP)
+    staff.goto(browsing.url("/staff"))
+    sign_in_staff(staff, local_stack)
+    reference = ticket["reference"]
+    card = staff.locator(f"#col-AWAITING_APPROVAL [data-reference='{reference}']")
+    card.get_by_role("button", name=f"Estimate… {reference}").click()
+    phone = staff.locator(".phone-form")
+    phone.locator("fieldset").nth(0).get_by_label("Approved").check()
+    phone.locator("fieldset").nth(1).get_by_label("Declined").check()
+    phone.get_by_label("Customer's full name").fill("Grace Hopper")
+    assert_accessible(staff)
+    phone.get_by_role("button", name="Record answer taken by phone").click()
+    staff.locator("[data-testid=estimate-state]", has_text="Approved 1/2").wait_for()
+    read = api.call(
+        "query($id: ID!) { ticket(id: $id) { estimate { signedBy approvedTotal } history { by note } } }",
+        {"id": ticket["id"]},
+        staff=True,
+    )["data"]["ticket"]
+    assert read["estimate"]["signedBy"] == "Grace Hopper"
+    assert read["estimate"]["approvedTotal"] == 20000 + 4200
+    assert "(by phone, taken by staff)" in read["history"][-1]["note"]
+    assert read["history"][-1]["by"] not in (None, "customer")  # the staff member who took it
