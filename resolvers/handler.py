@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import service, store, tickets
+from . import estimate_service, estimates, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -63,12 +63,21 @@ def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Store
     return stored
 
 
+def _view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
+    """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike)."""
+    out = tickets.view(ticket, staff=staff)
+    estimate = estimates.view(ticket.get("estimate"))
+    if estimate is not None:
+        out["estimate"] = estimate
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ fields
 
 
 def get_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     stored = _visible(caller, args.get("id"), args.get("trackingToken"))
-    return tickets.view(stored.ticket, staff=caller.staff)
+    return _view(stored.ticket, staff=caller.staff)
 
 
 def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,7 +87,7 @@ def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
         status = tickets.validate_status(status)
     limit = tickets.validate_limit(args.get("limit"))
     items, next_token = store.page(status, limit, args.get("nextToken"))
-    return {"items": [tickets.view(t, staff=True) for t in items], "nextToken": next_token}
+    return {"items": [_view(t, staff=True) for t in items], "nextToken": next_token}
 
 
 def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,14 +95,14 @@ def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, An
     stored = store.get_by_reference(tickets.normalize_reference(args.get("reference")))
     if stored is None:
         raise NotFoundError(TICKET_NOT_FOUND)
-    return tickets.view(stored.ticket, staff=True)
+    return _view(stored.ticket, staff=True)
 
 
 def create_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     data = tickets.validate_create_input(args.get("input"))
     ticket, token = store.put_new(data)
     logger.info("ticket created", extra={"ticketId": ticket["id"], "reference": ticket["reference"]})
-    return {"ticket": tickets.view(ticket, staff=caller.staff), "trackingToken": token}
+    return {"ticket": _view(ticket, staff=caller.staff), "trackingToken": token}
 
 
 def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,7 +114,21 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
         data["id"], data["status"], caller.username, data.get("note"), data.get("expectedVersion")
     )
     logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})
-    return tickets.view(ticket, staff=True)
+    return _view(ticket, staff=True)
+
+
+def send_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    ticket = estimate_service.send_estimate(caller.username, args.get("input"))
+    logger.info("estimate sent", extra={"ticketId": ticket["id"], "estimate": ticket["estimate"]["version"]})
+    return _view(ticket, staff=True)
+
+
+def answer_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    by = caller.username if caller.staff else tickets.SUBMITTER
+    ticket = estimate_service.answer_estimate(caller.staff, by, args.get("input"))
+    logger.info("estimate answered", extra={"ticketId": ticket["id"], "byStaff": caller.staff})
+    return _view(ticket, staff=caller.staff)
 
 
 def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[str, str] | None:
@@ -155,6 +178,16 @@ def _create_ticket(**arguments: Any) -> Any:
 @app.resolver(type_name="Mutation", field_name="updateTicketStatus")
 def _update_ticket_status(**arguments: Any) -> Any:
     return update_ticket_status(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="sendEstimate")
+def _send_estimate(**arguments: Any) -> Any:
+    return send_estimate(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="answerEstimate")
+def _answer_estimate(**arguments: Any) -> Any:
+    return answer_estimate(_caller(), arguments)
 
 
 @app.resolver(type_name="Subscription", field_name="onTicketUpdated")

@@ -1,4 +1,5 @@
 """GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""
+# ruff: noqa: E501 (a nested type's selection is one line, however long)
 
 OPERATION_NAME = "PublishTicketChange"
 INPUT_FIELDS = (
@@ -12,6 +13,7 @@ INPUT_FIELDS = (
     "version",
     "createdAt",
     "updatedAt",
+    "estimate",
 )
 PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
   publishTicketChange(ticket: $ticket) {
@@ -25,5 +27,6 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     version
     createdAt
     updatedAt
+    estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment }
   }
 }"""

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, publisher_settings, store, tickets
+from . import aws, estimates, publisher_settings, store, tickets
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
@@ -47,9 +47,12 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
 
     One payload reaches every subscriber, API-key ones included, so history entries carry the public
     `by` (a role word, never a staff identity); staff read who made a change with a query."""
-    out = {k: item[k] for k in INPUT_FIELDS if item.get(k) is not None}
+    out = {k: item[k] for k in INPUT_FIELDS if k != "estimate" and item.get(k) is not None}
     if "history" in out:
         out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
+    estimate = estimates.view(item.get("estimate"))
+    if estimate is not None:
+        out["estimate"] = estimate
     return out
 
 

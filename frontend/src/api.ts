@@ -23,7 +23,34 @@ export interface StatusChange {
   by?: string | null;
   note?: string | null;
 }
+export type EstimateLineKind = 'LABOR' | 'PART' | 'FEE';
+export type LineDecision = 'PENDING' | 'APPROVED' | 'DECLINED';
+export interface EstimateLine {
+  id: string;
+  kind: EstimateLineKind;
+  description: string;
+  quantity: number;
+  unitPrice: number;
+  amount: number;
+  decision: LineDecision;
+}
+/** Money in minor units (cents) of `currency`. */
+export interface Estimate {
+  version: number;
+  currency: string;
+  lines: EstimateLine[];
+  subtotal: number;
+  taxRateBasisPoints: number;
+  tax: number;
+  total: number;
+  approvedTotal: number;
+  sentAt: string;
+  answeredAt?: string | null;
+  signedBy?: string | null;
+  comment?: string | null;
+}
 export interface Ticket {
+  estimate?: Estimate | null;
   id: string;
   reference: string;
   status: TicketStatus;
@@ -40,15 +67,20 @@ export interface TicketPage {
   nextToken?: string | null;
 }
 
+const ESTIMATE_FIELDS = `
+  estimate {
+    version currency subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment
+    lines { id kind description quantity unitPrice amount decision }
+  }`;
 const PUBLIC_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
-  history { status at note }`;
+  history { status at note }${ESTIMATE_FIELDS}`;
 const STAFF_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
   customer { name email phone }
-  history { status at by note }`;
+  history { status at by note }${ESTIMATE_FIELDS}`;
 
 export const Q = {
   createTicket: `mutation CreateTicket($input: CreateTicketInput!) {
@@ -71,6 +103,13 @@ export const Q = {
   updateTicketStatus(input: $input) { ${STAFF_FIELDS} }
 }`,
   onTicketActivity: `subscription OnTicketActivity { onTicketActivity { ${STAFF_FIELDS} } }`,
+  sendEstimate: `mutation SendEstimate($input: SendEstimateInput!) { sendEstimate(input: $input) { ${STAFF_FIELDS} } }`,
+  answerEstimatePublic: `mutation AnswerEstimate($input: AnswerEstimateInput!) {
+  answerEstimate(input: $input) { ${PUBLIC_FIELDS} }
+}`,
+  answerEstimateStaff: `mutation AnswerEstimate($input: AnswerEstimateInput!) {
+  answerEstimate(input: $input) { ${STAFF_FIELDS} }
+}`,
 };
 
 export interface ApiErrorItem {

@@ -78,6 +78,18 @@ INPUT_FIELD_NAMES = {
     "reference",
     "trackingToken",
     "ticket",
+    "ticketId",
+    "lines",
+    "kind",
+    "quantity",
+    "unitPrice",
+    "taxRateBasisPoints",
+    "estimateVersion",
+    "decisions",
+    "lineId",
+    "decision",
+    "signedBy",
+    "comment",
 }
 OPERATIONS = [("query", name) for name in SCHEMA.query_type.fields] + [  # type: ignore[union-attr]
     ("mutation", name)
@@ -300,6 +312,8 @@ def test_fuzz_every_operation_from_the_schema(local_stack: Any, sentinels: dict[
             ticket_id = sentinels[target]
             if "id" in variables:
                 variables["id"] = ticket_id
+            if isinstance(variables.get("input"), dict) and "ticketId" in variables["input"]:
+                variables["input"]["ticketId"] = ticket_id  # an estimate: neither sentinel may take one
             if isinstance(variables.get("input"), dict) and "id" in variables["input"]:
                 variables["input"]["id"] = ticket_id
                 if target == "open":  # a valid move of the open sentinel needs version 1: never send it

@@ -5,6 +5,7 @@ import type { Subscription, Ticket } from '../api';
 import { formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
 import { STATUS_EXPLAINED, STATUS_LABEL, progressSteps } from '../lifecycle';
 import { onConnectionState, onResync } from '../realtime';
+import { estimateSection } from './estimateAnswer';
 
 export function parseTrackingFragment(hash: string): { id: string; token: string } | null {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -28,6 +29,7 @@ export function renderTrack(root: HTMLElement): void {
   const liveLine = h('p', { className: 'live-line', 'data-testid': 'live-state' }, 'Connecting for live updates…');
   const statusBox = h('div', { className: 'status-now', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const body = h('div', { className: 'track-body' });
+  const estimate = estimateSection(id, token, (ticket) => show(ticket));
   replaceChildren(root, h('p', { className: 'loading' }, 'Loading your repair…'));
 
   const show = (ticket: Ticket) => {
@@ -41,7 +43,8 @@ export function renderTrack(root: HTMLElement): void {
       h('p', { className: 'status-label' }, 'Status: ', h('strong', { 'data-testid': 'status', 'data-status': ticket.status }, STATUS_LABEL[ticket.status])),
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
-    replaceChildren(body, progress(ticket), details(ticket), history(ticket));
+    estimate.update(ticket);
+    replaceChildren(body, progress(ticket), estimate.element, details(ticket), history(ticket));
     if (first) {
       replaceChildren(
         root,
