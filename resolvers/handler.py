@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import store, tickets
+from . import photo_service, photos, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -65,9 +65,17 @@ def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Store
 # ------------------------------------------------------------------------------------------------ fields
 
 
+def _ticket_view(ticket: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """tickets.view plus the photos this caller may see (each READY one with a fresh presigned GET)."""
+    return {
+        **tickets.view(ticket, staff=caller.staff),
+        "photos": photo_service.ticket_photos(ticket, staff=caller.staff),
+    }
+
+
 def get_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     stored = _visible(caller, args.get("id"), args.get("trackingToken"))
-    return tickets.view(stored.ticket, staff=caller.staff)
+    return _ticket_view(stored.ticket, caller)
 
 
 def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,7 +85,7 @@ def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
         status = tickets.validate_status(status)
     limit = tickets.validate_limit(args.get("limit"))
     items, next_token = store.page(status, limit, args.get("nextToken"))
-    return {"items": [tickets.view(t, staff=True) for t in items], "nextToken": next_token}
+    return {"items": [_ticket_view(t, caller) for t in items], "nextToken": next_token}
 
 
 def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,14 +93,14 @@ def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, An
     stored = store.get_by_reference(tickets.normalize_reference(args.get("reference")))
     if stored is None:
         raise NotFoundError(TICKET_NOT_FOUND)
-    return tickets.view(stored.ticket, staff=True)
+    return _ticket_view(stored.ticket, caller)
 
 
 def create_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     data = tickets.validate_create_input(args.get("input"))
     ticket, token = store.put_new(data)
     logger.info("ticket created", extra={"ticketId": ticket["id"], "reference": ticket["reference"]})
-    return {"ticket": tickets.view(ticket, staff=caller.staff), "trackingToken": token}
+    return {"ticket": _ticket_view(ticket, caller), "trackingToken": token}
 
 
 def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,7 +112,33 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
         data["id"], data["status"], caller.username, data.get("note"), data.get("expectedVersion")
     )
     logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})
-    return tickets.view(ticket, staff=True)
+    return _ticket_view(ticket, caller)
+
+
+def request_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    raw = args.get("input")
+    request = photos.validate_upload_input(raw)
+    stored = _visible(
+        caller, request.ticket_id, raw.get("trackingToken") if isinstance(raw, Mapping) else None
+    )
+    result = photo_service.request_upload(stored, request, staff=caller.staff)
+    logger.info(
+        "photo upload requested", extra={"ticketId": request.ticket_id, "photoId": result["photo"]["id"]}
+    )
+    return result
+
+
+def confirm_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _visible(caller, args.get("ticketId"), args.get("trackingToken"))
+    photo = photo_service.confirm_upload(stored, args.get("photoId"), staff=caller.staff)
+    logger.info("photo confirmed", extra={"photoId": photo["id"], "status": photo["status"]})
+    return photo
+
+
+def set_photo_visibility(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    stored = _visible(caller, args.get("ticketId"), None)
+    return photo_service.set_visibility(stored, args.get("photoId"), args.get("visibleToCustomer"))
 
 
 def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[str, str] | None:
@@ -124,6 +158,9 @@ ROUTES: dict[tuple[str, str], Callable[[Caller, Mapping[str, Any]], Any]] = {
     ("Query", "ticketByReference"): ticket_by_reference,
     ("Mutation", "createTicket"): create_ticket,
     ("Mutation", "updateTicketStatus"): update_ticket_status,
+    ("Mutation", "requestPhotoUpload"): request_photo_upload,
+    ("Mutation", "confirmPhotoUpload"): confirm_photo_upload,
+    ("Mutation", "setPhotoVisibility"): set_photo_visibility,
     ("Subscription", "onTicketUpdated"): subscribe_ticket_updated,
 }
 

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, publisher_settings, store
+from . import aws, photos, publisher_settings, store
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
@@ -48,6 +48,7 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     version
     createdAt
     updatedAt
+    photos { id status contentType size url uploadedBy visibleToCustomer caption createdAt }
   }
 }"""
 _TICKET_FIELDS = (
@@ -69,8 +70,11 @@ class PublishError(Exception):
 
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
-    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted."""
-    return {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted; the
+    photos every subscriber may see, always (photos.published)."""
+    ticket = {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    ticket["photos"] = photos.published(item.get("photos"))
+    return ticket
 
 
 def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:
