@@ -367,3 +367,18 @@ def test_presigned_get_is_short_lived_and_for_the_final_key(load_event: Any, s3:
     url = photo_storage.presign_get("photos/t/p")
     assert url.startswith(f"https://{BUCKET}.s3.us-east-1.amazonaws.com/photos/t/p?")
     assert "X-Amz-Expires=600" in url and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+
+
+def test_events_carry_customer_visible_photos_without_url(load_event: Any, s3: Any) -> None:
+    """What the stream publisher sends for a ticket item: the photos every subscriber may see."""
+    from resolvers import publisher, store
+
+    ticket_id, token = new_ticket(load_event)
+    mine = request(load_event, ticket_id, token, 10)["photo"]
+    hidden = request(load_event, ticket_id, None, 10, caption="internal")["photo"]
+    stored = store.get(ticket_id)
+    assert stored is not None
+    published = publisher.published_ticket({**stored.ticket, "entity": "TICKET"})
+    assert [p["id"] for p in published["photos"]] == [mine["id"]]
+    assert "url" not in published["photos"][0] and hidden["id"] not in json.dumps(published)
+    assert "customerPhotoCount" not in published and published["version"] == 3
