@@ -1,4 +1,4 @@
-"""Create, in moto, the AWS resources the deployed stack has: table, topic, user pool, staff user.
+"""Create, in moto, the AWS resources the deployed stack has: table, topic, photo bucket, user pool, staff.
 
 The table follows the team's single-table design (pk only, GSIs byStatus and byCreated, stream
 NEW_IMAGE, TTL on expiresAt), the same as the CDK app declares.
@@ -14,6 +14,7 @@ import boto3
 REGION = "us-east-1"
 TABLE_NAME = "pitstop-tickets"
 TOPIC_NAME = "pitstop-staff-notifications"
+PHOTO_BUCKET = "pitstop-photos"
 USER_POOL_NAME = "pitstop-staff"
 USER_POOL_CLIENT_NAME = "pitstop-web"
 STAFF_GROUP = "staff"
@@ -31,6 +32,7 @@ class Resources:
     user_pool_id: str
     user_pool_client_id: str
     staff_group: str
+    photo_bucket: str
 
     @property
     def issuer(self) -> str:
@@ -138,6 +140,7 @@ def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> 
 def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> Resources:
     table = create_table(client("dynamodb", endpoint_url))
     topic_arn = client("sns", endpoint_url).create_topic(Name=TOPIC_NAME)["TopicArn"]
+    client("s3", endpoint_url).create_bucket(Bucket=PHOTO_BUCKET)  # private, as deployed (cdk_app/photos.py)
     pool_id, client_id = create_user_pool(client("cognito-idp", endpoint_url), staff_username, staff_password)
     return Resources(
         endpoint_url=endpoint_url,
@@ -149,4 +152,5 @@ def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> R
         user_pool_id=pool_id,
         user_pool_client_id=client_id,
         staff_group=STAFF_GROUP,
+        photo_bucket=PHOTO_BUCKET,
     )

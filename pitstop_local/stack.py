@@ -159,7 +159,13 @@ class LocalStack:
 
     def _set_resource_environment(self) -> None:
         assert self.resources is not None
-        os.environ.update({"TABLE_NAME": self.resources.table_name, "TOPIC_ARN": self.resources.topic_arn})
+        os.environ.update(
+            {
+                "TABLE_NAME": self.resources.table_name,
+                "TOPIC_ARN": self.resources.topic_arn,
+                "BUCKET_NAME": self.resources.photo_bucket,
+            }
+        )
 
     def _routes(self) -> list[BaseRoute]:
         assert self.outbox is not None
@@ -175,8 +181,12 @@ class LocalStack:
             Route("/amplify_outputs.json", amplify_outputs, methods=["GET", "HEAD"]),
             Route("/_local/ready", ready, methods=["GET"]),
             *self.outbox.routes(),
-            # the pages call the real-time socket and moto's Cognito besides their own origin
-            *static.routes(connect_src=(self.settings.realtime_url, self.resources.endpoint_url)),
+            # the pages call the real-time socket and moto (Cognito; S3: photo POSTs) besides their own
+            # origin, and show photos from moto's S3 (presigned GETs, path style on the same origin)
+            *static.routes(
+                connect_src=(self.settings.realtime_url, self.resources.endpoint_url),
+                img_src=(self.resources.endpoint_url,),
+            ),
         ]
 
     def _engine_app(self, routes: list[BaseRoute]) -> Starlette:
