@@ -31,38 +31,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from . import aws, photos, publisher_settings, store
+from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
-
-PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
-  publishTicketChange(ticket: $ticket) {
-    id
-    reference
-    status
-    vehicle { make model year vin licensePlate mileage }
-    description
-    customer { name email phone }
-    history { status at by note }
-    version
-    createdAt
-    updatedAt
-    photos { id status contentType size url uploadedBy visibleToCustomer caption createdAt }
-  }
-}"""
-_TICKET_FIELDS = (
-    "id",
-    "reference",
-    "status",
-    "vehicle",
-    "description",
-    "customer",
-    "history",
-    "version",
-    "createdAt",
-    "updatedAt",
-)
 
 
 class PublishError(Exception):
@@ -70,9 +43,9 @@ class PublishError(Exception):
 
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
-    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted; the
-    photos every subscriber may see, always (photos.published)."""
-    ticket = {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted; of
+    the photos, those every subscriber may see, always (photos.published)."""
+    ticket = {k: item[k] for k in INPUT_FIELDS if k != "photos" and item.get(k) is not None}
     ticket["photos"] = photos.published(item.get("photos"))
     return ticket
 
@@ -89,7 +62,7 @@ def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]
         raise PublishError("GRAPHQL_URL must be an http(s) URL")
     region = aws.region()
     body = json.dumps(
-        {"query": PUBLISH_MUTATION, "operationName": "PublishTicketChange", "variables": {"ticket": ticket}}
+        {"query": PUBLISH_MUTATION, "operationName": OPERATION_NAME, "variables": {"ticket": ticket}}
     ).encode()
     credentials = aws.credentials()
     if credentials is None:
