@@ -150,7 +150,7 @@ def new_photo(request: UploadRequest, photo_id: str, staff: bool, at: str) -> di
 
 def limit_message(who: str) -> str:
     kind = "customer" if who == CUSTOMER else "staff"
-    return f"a ticket holds at most {PER_TICKET[who]} {kind} photos"
+    return f"ticketId already has {PER_TICKET[who]} {kind} photos, the most a ticket may hold"
 
 
 def counts(photos: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -179,7 +179,9 @@ def may_confirm(photo: Mapping[str, Any], *, staff: bool) -> bool:
 
 def check_visibility_change(photo: Mapping[str, Any]) -> None:
     if photo.get("uploadedBy") != STAFF:
-        raise ValidationError("visibleToCustomer: a customer's own photos are always visible to them")
+        raise ValidationError(
+            "visibleToCustomer cannot change for a customer's photo (always visible to them)"
+        )
 
 
 def find(

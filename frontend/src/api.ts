@@ -23,6 +23,18 @@ export interface StatusChange {
   by?: string | null;
   note?: string | null;
 }
+export interface Photo {
+  id: string;
+  status: 'PENDING' | 'READY' | 'REJECTED';
+  contentType: string;
+  size: number;
+  /** A presigned GET valid for minutes; null unless READY, and always null in subscription events. */
+  url?: string | null;
+  uploadedBy: 'CUSTOMER' | 'STAFF';
+  visibleToCustomer: boolean;
+  caption?: string | null;
+  createdAt: string;
+}
 export interface Ticket {
   id: string;
   reference: string;
@@ -34,21 +46,25 @@ export interface Ticket {
   version: number;
   createdAt: string;
   updatedAt: string;
+  photos?: Photo[];
 }
 export interface TicketPage {
   items: Ticket[];
   nextToken?: string | null;
 }
 
+const PHOTO_FIELDS = 'id status contentType size url uploadedBy visibleToCustomer caption createdAt';
 const PUBLIC_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
-  history { status at note }`;
+  history { status at note }
+  photos { ${PHOTO_FIELDS} }`;
 const STAFF_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
   customer { name email phone }
-  history { status at by note }`;
+  history { status at by note }
+  photos { ${PHOTO_FIELDS} }`;
 
 export const Q = {
   createTicket: `mutation CreateTicket($input: CreateTicketInput!) {
@@ -71,6 +87,15 @@ export const Q = {
   updateTicketStatus(input: $input) { ${STAFF_FIELDS} }
 }`,
   onTicketActivity: `subscription OnTicketActivity { onTicketActivity { ${STAFF_FIELDS} } }`,
+  requestPhotoUpload: `mutation RequestPhotoUpload($input: RequestPhotoUploadInput!) {
+  requestPhotoUpload(input: $input) { url fields expiresAt photo { ${PHOTO_FIELDS} } }
+}`,
+  confirmPhotoUpload: `mutation ConfirmPhotoUpload($ticketId: ID!, $trackingToken: String, $photoId: ID!) {
+  confirmPhotoUpload(ticketId: $ticketId, trackingToken: $trackingToken, photoId: $photoId) { ${PHOTO_FIELDS} }
+}`,
+  setPhotoVisibility: `mutation SetPhotoVisibility($ticketId: ID!, $photoId: ID!, $visibleToCustomer: Boolean!) {
+  setPhotoVisibility(ticketId: $ticketId, photoId: $photoId, visibleToCustomer: $visibleToCustomer) { ${PHOTO_FIELDS} }
+}`,
 };
 
 export interface ApiErrorItem {

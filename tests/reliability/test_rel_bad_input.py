@@ -76,6 +76,12 @@ INPUT_FIELD_NAMES = {
     "reference",
     "trackingToken",
     "ticket",
+    "ticketId",
+    "photoId",
+    "contentType",
+    "size",
+    "caption",
+    "visibleToCustomer",
 }
 OPERATIONS = [("query", name) for name in SCHEMA.query_type.fields] + [  # type: ignore[union-attr]
     ("mutation", name)

@@ -12,6 +12,8 @@ import {
 } from 'aws-amplify/auth';
 import type { SignInOutput } from 'aws-amplify/auth';
 import { ApiError, Q, request, subscribe } from '../api';
+import type { Photo } from '../api';
+import { PHOTO_TYPES, gallery, photoSignature, prepare, progressRow, sizeProblem, typeProblem, uploadPhoto } from '../photos';
 import type { Subscription, Ticket, TicketPage } from '../api';
 import type { AppConfig } from '../config';
 import { formatAge, formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
@@ -278,7 +280,7 @@ class Board {
       {},
       'userPool',
       (data) => {
-        if (data?.onTicketActivity) this.upsert(data.onTicketActivity, true);
+        if (data?.onTicketActivity) this.live(data.onTicketActivity);
       },
       () => {
         this.liveLine.textContent = 'Live updates are unavailable. Reload the page to see changes.';
@@ -426,6 +428,103 @@ class Board {
     return !!ticket && !!oldest && ticket.createdAt > oldest.createdAt;
   }
 
+  /** A live event: it carries only the customer-visible photos and no urls, so when they differ from
+   * what the card shows, the ticket is fetched (all photos, fresh urls); otherwise the card keeps its own. */
+  private live(event: Ticket): void {
+    const known = this.tickets.get(event.id);
+    const same = photoSignature(event.photos) === photoSignature(known?.photos, true);
+    this.upsert({ ...event, photos: known?.photos ?? [] }, true);
+    if (!same) void this.fetchTicket(event.id);
+  }
+
+  private async fetchTicket(id: string): Promise<void> {
+    try {
+      const data = await request<{ ticket: Ticket | null }>(Q.staffTicket, { id }, 'userPool');
+      if (data.ticket) this.upsert(data.ticket, false);
+      this.rerender(id);
+    } catch {
+      /* the next event or resync catches up */
+    }
+  }
+
+  /** Upload rows per ticket: kept across redraws of the card, so progress survives live updates. */
+  private uploads = new Map<string, HTMLElement>();
+
+  private photoPanel(ticket: Ticket, scope: string): HTMLElement {
+    const photos = ticket.photos ?? [];
+    const inputId = `${scope}-ph-${ticket.id}`;
+    const input = h('input', { id: inputId, type: 'file', accept: PHOTO_TYPES.join(','), multiple: true, name: 'photos' });
+    input.addEventListener('change', () => {
+      const files = [...(input.files ?? [])];
+      input.value = '';
+      void this.addPhotos(ticket.id, files);
+    });
+    const rows = this.uploads.get(ticket.id) ?? null;
+    return h(
+      'div',
+      { className: 'card-photos' },
+      photos.length ? gallery(photos, `Photos of ${ticket.reference}`, (photo) => this.visibilitySwitch(ticket, photo)) : null,
+      h('label', { for: inputId, className: 'add-photos' }, 'Add photos (hidden from the customer until you show them)'),
+      input,
+      rows,
+    );
+  }
+
+  private visibilitySwitch(ticket: Ticket, photo: Photo): HTMLElement | null {
+    if (photo.uploadedBy !== 'STAFF' || photo.status !== 'READY') return null;
+    const shown = photo.visibleToCustomer;
+    const button = h(
+      'button',
+      { type: 'button', className: 'visibility', 'aria-pressed': shown ? 'true' : 'false', 'data-testid': 'photo-visibility' },
+      shown ? 'Shown to customer' : 'Hidden from customer',
+    );
+    button.title = shown ? 'Hide this photo from the customer' : 'Show this photo to the customer';
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await request<{ setPhotoVisibility: Photo }>(
+          Q.setPhotoVisibility,
+          { ticketId: ticket.id, photoId: photo.id, visibleToCustomer: !shown },
+          'userPool',
+        );
+        this.cardMessages.set(ticket.id, !shown ? 'Photo shown to the customer.' : 'Photo hidden from the customer.');
+        await this.fetchTicket(ticket.id);
+      } catch (raw) {
+        this.cardMessages.set(ticket.id, `Not changed: ${(raw as ApiError).message}`);
+        this.rerender(ticket.id);
+      }
+    });
+    return button;
+  }
+
+  private async addPhotos(ticketId: string, files: File[]): Promise<void> {
+    const list = this.uploads.get(ticketId) ?? h('ul', { className: 'upload-rows', 'data-testid': 'uploads' });
+    this.uploads.set(ticketId, list);
+    this.rerender(ticketId);
+    for (const file of files) {
+      const row = progressRow(file.name);
+      list.appendChild(row.row);
+      const problem = typeProblem(file);
+      if (problem) {
+        row.done(problem, false);
+        continue;
+      }
+      const ready = await prepare(file);
+      const tooBig = sizeProblem(ready);
+      if (tooBig) {
+        row.done(tooBig, false);
+        continue;
+      }
+      try {
+        const photo = await uploadPhoto({ ticketId, authMode: 'userPool' }, ready, null, row.set);
+        row.done(photo.status === 'READY' ? 'Added (hidden from the customer).' : 'Not accepted: not a JPEG, PNG, WebP or HEIC photo.', photo.status === 'READY');
+      } catch (raw) {
+        row.done(`Not added: ${(raw as Error).message}`, false);
+      }
+    }
+    await this.fetchTicket(ticketId);
+  }
+
   /** Adds or moves a ticket; an older version than the one shown is ignored. */
   private upsert(ticket: Ticket, live: boolean): void {
     if (!isStatus(ticket.status)) return;
@@ -537,6 +636,7 @@ class Board {
             c.phone ? [' · ', h('a', { href: `tel:${c.phone.replace(/[^\d+]/g, '')}` }, c.phone)] : null,
           )
         : null,
+      this.photoPanel(ticket, scope),
       this.moveForm(ticket, scope),
       h('p', { className: 'card-msg', role: 'status', 'data-testid': 'card-message' }, message ?? ''),
     );
