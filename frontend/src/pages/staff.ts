@@ -428,20 +428,24 @@ class Board {
     return !!ticket && !!oldest && ticket.createdAt > oldest.createdAt;
   }
 
-  /** A live event: it carries only the customer-visible photos and no urls, so when they differ from
-   * what the card shows, the ticket is fetched (all photos, fresh urls); otherwise the card keeps its own. */
+  /** A live event carries only the customer-visible photos, without urls. A new ticket without photos
+   * or a status change that leaves those photos as they are is shown from the event (the card keeps
+   * its photos); any other change (photos: also the hidden ones, which events never show) fetches the
+   * ticket: every photo, fresh urls. */
   private live(event: Ticket): void {
     const known = this.tickets.get(event.id);
-    const same = photoSignature(event.photos) === photoSignature(known?.photos, true);
-    this.upsert({ ...event, photos: known?.photos ?? [] }, true);
-    if (!same) void this.fetchTicket(event.id);
+    if (known && event.version <= known.version) return; // nothing newer than what the card shows
+    const fromEvent = known
+      ? event.history.length !== known.history.length && photoSignature(event.photos) === photoSignature(known.photos, true)
+      : !event.photos?.length;
+    if (fromEvent) this.upsert({ ...event, photos: known?.photos ?? [] }, true);
+    else void this.fetchTicket(event.id);
   }
 
   private async fetchTicket(id: string): Promise<void> {
     try {
       const data = await request<{ ticket: Ticket | null }>(Q.staffTicket, { id }, 'userPool');
-      if (data.ticket) this.upsert(data.ticket, false);
-      this.rerender(id);
+      if (data.ticket) this.upsert(data.ticket, false); // redraws the card if anything changed
     } catch {
       /* the next event or resync catches up */
     }
@@ -530,7 +534,8 @@ class Board {
     if (!isStatus(ticket.status)) return;
     const known = this.tickets.get(ticket.id);
     if (known && known.version > ticket.version) return;
-    if (known && known.version === ticket.version && !live && this.columnOf(ticket.id) === ticket.status) return;
+    const samePhotos = photoSignature(known?.photos) === photoSignature(ticket.photos);
+    if (known && known.version === ticket.version && !live && this.columnOf(ticket.id) === ticket.status && samePhotos) return;
     this.tickets.set(ticket.id, ticket);
     for (const column of this.columns.values()) {
       if (column.status !== ticket.status && column.ids.includes(ticket.id)) {
