@@ -25,12 +25,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from cdk_app.outputs import build_amplify_outputs
 from resolvers import publisher_settings  # the function's settings variable, as the CDK app sets it
 
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config, schema_sdl
 from .event_filter import record_filter
-from .outputs import build_amplify_outputs
 from .settings import LocalSettings
 
 log = logging.getLogger("pitstop_local")

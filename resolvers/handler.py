@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import photo_service, photos, store, tickets
+from . import photo_service, photos, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -109,7 +109,7 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
     data = tickets.validate_update_input(args.get("input"))
     if not tickets.is_ticket_id(data["id"]):
         raise NotFoundError(TICKET_NOT_FOUND)
-    ticket = store.apply_change(
+    ticket = service.change_status(
         data["id"], data["status"], caller.username, data.get("note"), data.get("expectedVersion")
     )
     logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, photos, publisher_settings, store
+from . import aws, photos, publisher_settings, store, tickets
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
@@ -43,11 +43,16 @@ class PublishError(Exception):
 
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
-    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted; of
-    the photos, those every subscriber may see, always (photos.published)."""
-    ticket = {k: item[k] for k in INPUT_FIELDS if k != "photos" and item.get(k) is not None}
-    ticket["photos"] = photos.published(item.get("photos"))
-    return ticket
+    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted.
+
+    One payload reaches every subscriber, API-key ones included, so history entries carry the public
+    `by` (a role word, never a staff identity); staff read who made a change with a query. Likewise
+    the photos are those every subscriber may see, without url (photos.published), always present."""
+    out = {k: item[k] for k in INPUT_FIELDS if k != "photos" and item.get(k) is not None}
+    if "history" in out:
+        out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
+    out["photos"] = photos.published(item.get("photos"))
+    return out
 
 
 def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:

@@ -23,6 +23,7 @@ COPY = [
     "schema.graphql",
     "api_config.json",
     "cdk.json",
+    "table.json",  # the table declaration
     "requirements.txt",  # the Powertools pin names the layer
     "README.md",
 ]
