@@ -180,7 +180,8 @@ def test_too_big_and_the_eleventh_photo_are_validation_errors(local_only: Any, a
             await _customer(api, REQUEST, ask(100))
         with pytest.raises(TransportQueryError) as eleventh:
             await _customer(api, REQUEST, ask(100))
-        assert _error_type(eleventh.value) == "ValidationError" and "10 customer photos, the most" in str(eleventh.value)
+        assert _error_type(eleventh.value) == "ValidationError"
+        assert "10 customer photos, the most" in str(eleventh.value)
 
     asyncio.run(run())
 
