@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import appsync_js
 from .functions import declared_environment, logical_id, python_function, retention
+from .photos import Photos
 from .settings import Settings
 from .waf import ApiFirewall
 
@@ -46,6 +47,7 @@ class Api(Construct):
         settings: Settings,
         config: dict[str, Any],
         table: dynamodb.ITableV2,
+        photos: Photos,
         user_pool: cognito.IUserPool,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
@@ -111,7 +113,11 @@ class Api(Construct):
             description="Pitstop GraphQL resolvers (AppSync direct Lambda)",
             environment=declared_environment(
                 resolver_cfg["environment"],
-                {"TABLE_NAME": table.table_name, "STAFF_GROUP": config["staffGroup"]},
+                {
+                    "TABLE_NAME": table.table_name,
+                    "STAFF_GROUP": config["staffGroup"],
+                    "BUCKET_NAME": photos.bucket.bucket_name,
+                },
             ),
             timeout=Duration.seconds(resolver_cfg["timeoutSeconds"]),
             memory_size=resolver_cfg["memorySize"],
@@ -119,6 +125,8 @@ class Api(Construct):
         # Key and index access only (the design has no Scan): TableV2.grant names the table and
         # its indexes. Transactions need no action of their own, only the ones they contain.
         table.grant(self.resolver_function, *RESOLVER_TABLE_ACTIONS)
+        assert self.resolver_function.role is not None
+        photos.grant_resolver(self.resolver_function.role)
         Validations.of(self.resolver_function.role).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::<{logical_id(table)}.Arn>/index/*]",

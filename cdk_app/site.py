@@ -71,8 +71,10 @@ class Site(Construct):
         settings: Settings,
         outputs_json: dict[str, Any] | None = None,
         connect_src: tuple[str, ...] = (),
+        img_src: tuple[str, ...] = (),
     ) -> None:
-        """`connect_src`: the stage's endpoints the pages call (AppSync https + wss, Cognito)."""
+        """`connect_src`: the stage's endpoints the pages call (AppSync https + wss, Cognito, the photo
+        bucket); `img_src`: where they show images from besides 'self' (the photo bucket)."""
         super().__init__(scope, construct_id)
         self._settings = settings
         self.bucket = s3.Bucket(
@@ -91,7 +93,7 @@ class Site(Construct):
             comment="Pitstop: security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(connect_src), override=True
+                    content_security_policy=content_security_policy(connect_src, img_src), override=True
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(

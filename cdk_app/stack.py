@@ -14,6 +14,7 @@ from .functions import RUNTIME, powertools_layer
 from .lambda_asset import resolvers_code
 from .notifications import Notifications
 from .outputs import build_amplify_outputs
+from .photos import Photos
 from .settings import Settings, load_api_config
 from .site import Site
 
@@ -32,12 +33,14 @@ class PitstopStack(Stack):
 
         self.data = Data(self, "Data", settings=settings)
         self.auth = Auth(self, "Auth", settings=settings, staff_group=config["staffGroup"])
+        self.photos = Photos(self, "Photos", settings=settings)
         self.api = Api(
             self,
             "Api",
             settings=settings,
             config=config,
             table=self.data.table,
+            photos=self.photos,
             user_pool=self.auth.user_pool,
             code=code,
             layer=layer,
@@ -47,8 +50,11 @@ class PitstopStack(Stack):
             "Site",
             settings=settings,
             outputs_json=amplify_outputs(config, self.api, self.auth, settings),
-            connect_src=api_origins(self.api),
+            # the pages POST photos to the bucket and show them from it (presigned), nothing wider
+            connect_src=(*api_origins(self.api), self.photos.origin),
+            img_src=(self.photos.origin,),
         )
+        self.photos.allow_site(self.site.url)
         self.notifications = Notifications(
             self,
             "Notifications",
@@ -74,6 +80,7 @@ class PitstopStack(Stack):
             "TopicArn": (self.notifications.topic.topic_arn, "Staff notifications topic"),
             "PublisherFailureQueueUrl": (self.notifications.failures.queue_url, "Unpublished stream records"),
             "TableName": (self.data.table.table_name, "Tickets table"),
+            "PhotoBucketName": (self.photos.bucket.bucket_name, "Photo bucket (empty it before destroy)"),
             "SiteBucketName": (self.site.bucket.bucket_name, "Frontend bucket (empty it before destroy)"),
         }
         for name, (value, description) in outputs.items():

@@ -1,4 +1,4 @@
-"""Create, in moto, the AWS resources the deployed stack has: table, topic, user pool, staff user.
+"""Create, in moto, the AWS resources the deployed stack has: table, topic, photo bucket, user pool, staff.
 
 The table's keys, indexes, stream view and TTL attribute come from table.json, the staff group from
 api_config.json: the files the CDK app deploys from.
@@ -16,6 +16,7 @@ from .config import api_config, table_schema
 REGION = "us-east-1"
 TABLE_NAME = "pitstop-tickets"
 TOPIC_NAME = "pitstop-staff-notifications"
+PHOTO_BUCKET = "pitstop-photos"
 USER_POOL_NAME = "pitstop-staff"
 USER_POOL_CLIENT_NAME = "pitstop-web"
 STAFF_GROUP: str = api_config()["staffGroup"]
@@ -34,6 +35,7 @@ class Resources:
     user_pool_id: str
     user_pool_client_id: str
     staff_group: str
+    photo_bucket: str
 
     @property
     def issuer(self) -> str:
@@ -137,6 +139,7 @@ def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> 
 def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> Resources:
     table = create_table(client("dynamodb", endpoint_url))
     topic_arn = client("sns", endpoint_url).create_topic(Name=TOPIC_NAME)["TopicArn"]
+    client("s3", endpoint_url).create_bucket(Bucket=PHOTO_BUCKET)  # private, as deployed (cdk_app/photos.py)
     pool_id, client_id = create_user_pool(client("cognito-idp", endpoint_url), staff_username, staff_password)
     return Resources(
         endpoint_url=endpoint_url,
@@ -148,4 +151,5 @@ def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> R
         user_pool_id=pool_id,
         user_pool_client_id=client_id,
         staff_group=STAFF_GROUP,
+        photo_bucket=PHOTO_BUCKET,
     )

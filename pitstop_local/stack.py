@@ -133,6 +133,7 @@ class LocalStack:
         return {
             "TABLE_NAME": res.table_name,
             "TOPIC_ARN": res.topic_arn,
+            "BUCKET_NAME": res.photo_bucket,
             "GRAPHQL_URL": s.graphql_url,
             "STAFF_PAGE_URL": f"{s.base_url}/staff",
             "STAFF_GROUP": str(api_config()["staffGroup"]),
@@ -193,8 +194,12 @@ class LocalStack:
             Route("/amplify_outputs.json", amplify_outputs, methods=["GET", "HEAD"]),
             Route("/_local/ready", ready, methods=["GET"]),
             *self.outbox.routes(),
-            # the pages call the real-time socket and moto's Cognito besides their own origin
-            *static.routes(connect_src=(self.settings.realtime_url, self.resources.endpoint_url)),
+            # the pages call the real-time socket and moto (Cognito; S3: photo POSTs) besides their own
+            # origin, and show photos from moto's S3 (presigned GETs, path style: same origin)
+            *static.routes(
+                connect_src=(self.settings.realtime_url, self.resources.endpoint_url),
+                img_src=(self.resources.endpoint_url,),
+            ),
         ]
 
     def _api_config_with_values(self) -> dict[str, Any]:

@@ -53,11 +53,12 @@ _PAGE = """<!doctype html>
 """
 
 
-def security_headers(connect_src: tuple[str, ...] = ()) -> dict[str, str]:
+def security_headers(connect_src: tuple[str, ...] = (), img_src: tuple[str, ...] = ()) -> dict[str, str]:
     """What CloudFront's response-headers policy adds to every page (cdk_app/site.py), with the local
-    GraphQL and Cognito endpoints allowed for the pages to call, so pages are tested under the same CSP."""
+    GraphQL, Cognito and S3 endpoints allowed for the pages to call (and S3 to show photos from), so
+    pages are tested under the same CSP."""
     return {
-        "Content-Security-Policy": content_security_policy(connect_src),
+        "Content-Security-Policy": content_security_policy(connect_src, img_src),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -87,9 +88,12 @@ def _resolve(dist: Path, rel: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def routes(dist: Path = DIST, connect_src: tuple[str, ...] = ()) -> list[Route]:
-    """`connect_src`: origins the pages call besides their own (the local real-time and Cognito)."""
-    headers = security_headers(connect_src)
+def routes(
+    dist: Path = DIST, connect_src: tuple[str, ...] = (), img_src: tuple[str, ...] = ()
+) -> list[Route]:
+    """`connect_src`: origins the pages call besides their own (the local real-time, Cognito and S3);
+    `img_src`: origins they show images from (the local S3's photos)."""
+    headers = security_headers(connect_src, img_src)
 
     async def console(_: Request) -> Response:
         for name in CONSOLE_PAGES:

@@ -48,19 +48,24 @@ def _session() -> botocore.session.Session:
     return _sessions[key]
 
 
-def client(service: str, limits: CallLimits | None = None) -> Any:
+def client(service: str, limits: CallLimits | None = None, config: Config | None = None) -> Any:
     """The service's client; with `limits`, one whose calls are bounded by them (botocore defaults
-    otherwise: 60 s connect and read timeouts, retries per the legacy mode)."""
+    otherwise: 60 s connect and read timeouts, retries per the legacy mode); `config` adds
+    service-specific settings (pass a module-level constant: clients are cached per config object)."""
     key = (
         service,
         region(),
         os.environ.get("AWS_ENDPOINT_URL"),
         os.environ.get("AWS_ACCESS_KEY_ID"),
         limits,
+        config,
     )
     with _lock:
         if key not in _clients:
-            config = limits.config() if limits else None
+            if limits and config:
+                config = limits.config().merge(config)
+            elif limits:
+                config = limits.config()
             _clients[key] = _session().create_client(service, region_name=region(), config=config)
         return _clients[key]
 

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import estimate_service, estimates, service, store, tickets
+from . import estimate_service, estimates, photo_service, photos, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -64,11 +64,13 @@ def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Store
 
 
 def _view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
-    """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike)."""
+    """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike) and
+    the photos this caller may see (each READY one with a fresh presigned GET)."""
     out = tickets.view(ticket, staff=staff)
     estimate = estimates.view(ticket.get("estimate"))
     if estimate is not None:
         out["estimate"] = estimate
+    out["photos"] = photo_service.ticket_photos(ticket, staff=staff)
     return out
 
 
@@ -131,6 +133,32 @@ def answer_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     return _view(ticket, staff=caller.staff)
 
 
+def request_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    raw = args.get("input")
+    request = photos.validate_upload_input(raw)
+    stored = _visible(
+        caller, request.ticket_id, raw.get("trackingToken") if isinstance(raw, Mapping) else None
+    )
+    result = photo_service.request_upload(stored, request, staff=caller.staff)
+    logger.info(
+        "photo upload requested", extra={"ticketId": request.ticket_id, "photoId": result["photo"]["id"]}
+    )
+    return result
+
+
+def confirm_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _visible(caller, args.get("ticketId"), args.get("trackingToken"))
+    photo = photo_service.confirm_upload(stored, args.get("photoId"), staff=caller.staff)
+    logger.info("photo confirmed", extra={"photoId": photo["id"], "status": photo["status"]})
+    return photo
+
+
+def set_photo_visibility(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    stored = _visible(caller, args.get("ticketId"), None)
+    return photo_service.set_visibility(stored, args.get("photoId"), args.get("visibleToCustomer"))
+
+
 def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[str, str] | None:
     """Runs once at subscribe time, from the subscription's pipeline function: None allows; unless the
     caller may see the ticket, the NotFoundError is returned as a refusal (errors.as_refusal)."""
@@ -188,6 +216,21 @@ def _send_estimate(**arguments: Any) -> Any:
 @app.resolver(type_name="Mutation", field_name="answerEstimate")
 def _answer_estimate(**arguments: Any) -> Any:
     return answer_estimate(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="requestPhotoUpload")
+def _request_photo_upload(**arguments: Any) -> Any:
+    return request_photo_upload(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="confirmPhotoUpload")
+def _confirm_photo_upload(**arguments: Any) -> Any:
+    return confirm_photo_upload(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="setPhotoVisibility")
+def _set_photo_visibility(**arguments: Any) -> Any:
+    return set_photo_visibility(_caller(), arguments)
 
 
 @app.resolver(type_name="Subscription", field_name="onTicketUpdated")

@@ -14,6 +14,7 @@ INPUT_FIELDS = (
     "createdAt",
     "updatedAt",
     "estimate",
+    "photos",
 )
 PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
   publishTicketChange(ticket: $ticket) {
@@ -28,5 +29,6 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     createdAt
     updatedAt
     estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment }
+    photos { id status contentType size url uploadedBy visibleToCustomer caption createdAt }
   }
 }"""

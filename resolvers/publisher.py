@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, estimates, publisher_settings, store, tickets
+from . import aws, estimates, photos, publisher_settings, store, tickets
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
@@ -46,13 +46,16 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted.
 
     One payload reaches every subscriber, API-key ones included, so history entries carry the public
-    `by` (a role word, never a staff identity); staff read who made a change with a query."""
-    out = {k: item[k] for k in INPUT_FIELDS if k != "estimate" and item.get(k) is not None}
+    `by` (a role word, never a staff identity); staff read who made a change with a query. Likewise
+    the photos are those every subscriber may see, without url (photos.published), always present;
+    the estimate is as its readers see it (estimates.view)."""
+    out = {k: item[k] for k in INPUT_FIELDS if k not in ("estimate", "photos") and item.get(k) is not None}
     if "history" in out:
         out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
     estimate = estimates.view(item.get("estimate"))
     if estimate is not None:
         out["estimate"] = estimate
+    out["photos"] = photos.published(item.get("photos"))
     return out
 
 

@@ -30,6 +30,7 @@ BY_STATUS = "byStatus"
 BY_CREATED = "byCreated"
 _CREATE_ATTEMPTS = 8
 
+
 class StoreError(Exception):
     """An unexpected storage outcome (becomes the handler's generic error)."""
 

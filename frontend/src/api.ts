@@ -49,6 +49,18 @@ export interface Estimate {
   signedBy?: string | null;
   comment?: string | null;
 }
+export interface Photo {
+  id: string;
+  status: 'PENDING' | 'READY' | 'REJECTED';
+  contentType: string;
+  size: number;
+  /** A presigned GET valid for minutes; null unless READY, and always null in subscription events. */
+  url?: string | null;
+  uploadedBy: 'CUSTOMER' | 'STAFF';
+  visibleToCustomer: boolean;
+  caption?: string | null;
+  createdAt: string;
+}
 export interface Ticket {
   estimate?: Estimate | null;
   id: string;
@@ -61,6 +73,7 @@ export interface Ticket {
   version: number;
   createdAt: string;
   updatedAt: string;
+  photos?: Photo[];
 }
 export interface TicketPage {
   items: Ticket[];
@@ -72,15 +85,18 @@ const ESTIMATE_FIELDS = `
     version currency subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment
     lines { id kind description quantity unitPrice amount decision }
   }`;
+const PHOTO_FIELDS = 'id status contentType size url uploadedBy visibleToCustomer caption createdAt';
 const PUBLIC_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
-  history { status at note }${ESTIMATE_FIELDS}`;
+  history { status at note }${ESTIMATE_FIELDS}
+  photos { ${PHOTO_FIELDS} }`;
 const STAFF_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
   customer { name email phone }
-  history { status at by note }${ESTIMATE_FIELDS}`;
+  history { status at by note }${ESTIMATE_FIELDS}
+  photos { ${PHOTO_FIELDS} }`;
 
 export const Q = {
   createTicket: `mutation CreateTicket($input: CreateTicketInput!) {
@@ -109,6 +125,15 @@ export const Q = {
 }`,
   answerEstimateStaff: `mutation AnswerEstimate($input: AnswerEstimateInput!) {
   answerEstimate(input: $input) { ${STAFF_FIELDS} }
+}`,
+  requestPhotoUpload: `mutation RequestPhotoUpload($input: RequestPhotoUploadInput!) {
+  requestPhotoUpload(input: $input) { url fields expiresAt photo { ${PHOTO_FIELDS} } }
+}`,
+  confirmPhotoUpload: `mutation ConfirmPhotoUpload($ticketId: ID!, $trackingToken: String, $photoId: ID!) {
+  confirmPhotoUpload(ticketId: $ticketId, trackingToken: $trackingToken, photoId: $photoId) { ${PHOTO_FIELDS} }
+}`,
+  setPhotoVisibility: `mutation SetPhotoVisibility($ticketId: ID!, $photoId: ID!, $visibleToCustomer: Boolean!) {
+  setPhotoVisibility(ticketId: $ticketId, photoId: $photoId, visibleToCustomer: $visibleToCustomer) { ${PHOTO_FIELDS} }
 }`,
 };
 

@@ -30,6 +30,7 @@ PREFIXES = {
     "request_path": "request path:",
     "estimates": "estimates:",
     "fanout": "fan-out:",
+    "photos": "photos:",
     "frontend": "frontend:",
     "cost": "cost:",
 }
@@ -39,6 +40,7 @@ HEADLINES = {  # bench -> how many figures with a target it must report
     "request_path": 2,
     "estimates": 2,  # sendEstimate and answerEstimate p50 against updateTicketStatus p50
     "fanout": 1,
+    "photos": 2,  # requestPhotoUpload and confirmPhotoUpload p50
     "frontend": 1,
     "cost": 2,  # the workshop's month; variable cost / design floor
 }
@@ -94,6 +96,9 @@ def test_smoke_details_are_sane(smoke: dict[str, Any]) -> None:
     assert all(details["estimates"][k]["n"] >= 3 for k in ("send", "answer", "revise", "update"))
     assert all(r["samples"] > 0 for r in details["fanout"].values() if isinstance(r, dict))
     assert details["frontend"]["console"]["total_gzip_bytes"] > 0
+    assert {k: details["photos"][k]["n"] for k in ("request", "post", "confirm")} == dict.fromkeys(
+        ("request", "post", "confirm"), 3
+    )
     cost = details["cost"]
     assert math.isclose(
         sum(cost["usd_per_1000_tickets"].values()), cost["total_usd_per_1000_tickets"], rel_tol=1e-3

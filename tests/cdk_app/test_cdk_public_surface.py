@@ -426,7 +426,9 @@ def test_resolver_role_has_exactly_the_actions_store_py_uses(synth: Synth, api_c
     actions = _actions_of(synth, api_config["dataSources"]["resolverLambda"]["handler"])
     assert (
         actions
-        == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} | LOGS_AND_TRACES
+        == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+        | {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}  # photos (tests/cdk_app/test_cdk_photos.py)
+        | LOGS_AND_TRACES
     )
 
 

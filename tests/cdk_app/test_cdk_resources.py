@@ -340,7 +340,10 @@ def test_staff_email_subscriptions_only_for_new_tickets(synth: Synth) -> None:
 
 
 def test_site_bucket_private_tls_only_readable_by_cloudfront_only(synth: Synth) -> None:
-    _, bucket = synth.one("AWS::S3::Bucket")
+    (site_bucket_id, bucket), *others = [
+        (k, v) for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("SiteBucket")
+    ]
+    assert not others
     assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -348,7 +351,11 @@ def test_site_bucket_private_tls_only_readable_by_cloudfront_only(synth: Synth) 
         "RestrictPublicBuckets": True,
     }
     assert "BucketEncryption" in bucket["Properties"]
-    _, policy = synth.one("AWS::S3::BucketPolicy")
+    (policy,) = [
+        p
+        for p in synth.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": site_bucket_id}
+    ]
     document = policy["Properties"]["PolicyDocument"]
     assert _denies_plain_http(document)
     allows = [s for s in document["Statement"] if s["Effect"] == "Allow"]
@@ -475,8 +482,8 @@ EXPECTED_RESOURCES = {
     "AWS::Lambda::Function": 3,
     "AWS::Lambda::LayerVersion": 1,
     "AWS::Logs::LogGroup": 4,
-    "AWS::S3::Bucket": 1,
-    "AWS::S3::BucketPolicy": 1,
+    "AWS::S3::Bucket": 3,  # site, photos, photos' access logs
+    "AWS::S3::BucketPolicy": 3,
     "AWS::SNS::Subscription": 2,
     "AWS::SNS::Topic": 1,
     "AWS::SNS::TopicPolicy": 1,

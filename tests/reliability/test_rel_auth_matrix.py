@@ -72,6 +72,20 @@ EXPECTED: dict[str, list[str]] = {
     "answerEstimate (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "answerEstimate (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "Ticket.estimate (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    # photos, on a second ticket that holds a READY staff photo hidden from the customer
+    "Ticket.photos (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "Ticket.photos (no token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "requestPhotoUpload (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "requestPhotoUpload (no token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "confirmPhotoUpload (hidden staff photo)": [
+        *BAD,
+        NOT_FOUND,
+        UNAUTHORIZED,
+        ALLOWED,
+        ALLOWED,
+        UNAUTHORIZED,
+    ],
+    "setPhotoVisibility": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
 }
 # expected HTTP 401 / connection messages per bad credential (https://github.com/graphql/graphql-over-http/issues/81)
 BAD_MESSAGES = {
@@ -131,6 +145,25 @@ Q_ESTIMATE = (
     "query Q($id: ID!, $token: String) "
     "{ ticket(id: $id, trackingToken: $token) { id estimate { version total lines { amount decision } } } }"
 )
+PHOTO_FIELDS = "id status contentType size url uploadedBy visibleToCustomer caption createdAt"
+Q_PHOTOS = (
+    "query Q($id: ID!, $token: String) "
+    f"{{ ticket(id: $id, trackingToken: $token) {{ id photos {{ {PHOTO_FIELDS} }} }} }}"
+)
+M_REQUEST_PHOTO = (
+    "mutation M($input: RequestPhotoUploadInput!) "
+    f"{{ requestPhotoUpload(input: $input) {{ photo {{ {PHOTO_FIELDS} }} url fields expiresAt }} }}"
+)
+M_CONFIRM_PHOTO = (
+    "mutation M($t: ID!, $token: String, $p: ID!) "
+    f"{{ confirmPhotoUpload(ticketId: $t, trackingToken: $token, photoId: $p) {{ {PHOTO_FIELDS} }} }}"
+)
+M_PHOTO_VISIBILITY = (
+    "mutation M($t: ID!, $p: ID!, $v: Boolean!) "
+    f"{{ setPhotoVisibility(ticketId: $t, photoId: $p, visibleToCustomer: $v) {{ {PHOTO_FIELDS} }} }}"
+)
+HIDDEN_CAPTION = "staff-only close-up"
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 S_ACTIVITY = "subscription { onTicketActivity { id description status version customer { name email } } }"
 S_UPDATED = "subscription S($id: ID!, $token: String) { onTicketUpdated(id: $id, trackingToken: $token) { id description status version } }"  # noqa: E501
 
@@ -174,7 +207,7 @@ def classify_http(response: httpx.Response, caller: str) -> str:
     if "Unauthorized" in types:
         return UNAUTHORIZED
     if "NotFoundError" in types:
-        assert [e["message"] for e in errors] == ["Ticket not found"], errors
+        assert [e["message"] for e in errors] in (["Ticket not found"], ["Photo not found"]), errors
         return NOT_FOUND
     if errors:
         return "error: " + ",".join(sorted(str(t) for t in types))
@@ -287,6 +320,41 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
             secrets = [ticket["description"], staff_view["customer"]["name"], staff_view["customer"]["email"]]
             tid, ref = ticket["id"], staff_view["reference"]
 
+            async def gql_as(caller: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+                b = json.dumps({"query": query, "variables": variables})
+                headers = callers[caller].http_headers(b, matrix.host)
+                return (await client.post(stack.graphql_url, content=b, headers=headers)).json()["data"]
+
+            # the photo ticket: a READY staff photo, hidden from the customer (posted as a browser would)
+            made = await gql_as("API key", M_CREATE, {"input": ticket_input(f"mx-{run_id}-photos")})
+            pid_ticket, photo_token = (
+                made["createTicket"]["ticket"]["id"],
+                made["createTicket"]["trackingToken"],
+            )
+            upload = (
+                await gql_as(
+                    "staff (ID token)",
+                    M_REQUEST_PHOTO,
+                    {
+                        "input": {
+                            "ticketId": pid_ticket,
+                            "contentType": "image/jpeg",
+                            "size": len(JPEG),
+                            "caption": HIDDEN_CAPTION,
+                        }
+                    },
+                )
+            )["requestPhotoUpload"]
+            posted = await client.post(
+                upload["url"],
+                data=json.loads(upload["fields"]),
+                files={"file": ("p.jpg", JPEG, "image/jpeg")},
+            )
+            assert posted.status_code == 204, posted.text
+            hidden_id = upload["photo"]["id"]
+            confirmed = await gql_as("staff (ID token)", M_CONFIRM_PHOTO, {"t": pid_ticket, "p": hidden_id})
+            assert confirmed["confirmPhotoUpload"]["status"] == "READY"
+
             # 1. subscriptions first (kept open to see what each receives)
             ws_ops = {
                 "onTicketUpdated (right token)": (S_UPDATED, {"id": tid, "token": token}),
@@ -333,6 +401,29 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                         },
                     ),
                     "publishTicketChange": (M_PUBLISH, {"t": published}),
+                    "Ticket.photos (right token)": (Q_PHOTOS, {"id": pid_ticket, "token": photo_token}),
+                    "Ticket.photos (no token)": (Q_PHOTOS, {"id": pid_ticket}),
+                    "requestPhotoUpload (right token)": (
+                        M_REQUEST_PHOTO,
+                        {
+                            "input": {
+                                "ticketId": pid_ticket,
+                                "trackingToken": photo_token,
+                                "contentType": "image/png",
+                                "size": 100,
+                            }
+                        },
+                    ),
+                    "requestPhotoUpload (no token)": (
+                        M_REQUEST_PHOTO,
+                        {"input": {"ticketId": pid_ticket, "contentType": "image/png", "size": 100}},
+                    ),
+                    "confirmPhotoUpload (hidden staff photo)": (
+                        M_CONFIRM_PHOTO,
+                        {"t": pid_ticket, "token": photo_token, "p": hidden_id},
+                    ),
+                    # staff leave it hidden (false), so the customer's later reads still must not see it
+                    "setPhotoVisibility": (M_PHOTO_VISIBILITY, {"t": pid_ticket, "p": hidden_id, "v": False}),
                 }
                 if caller.name == "staff (access token)":
                     http_ops["updateTicketStatus"] = (M_MOVE, {"input": {"id": tid, "status": "DIAGNOSING"}})
@@ -426,6 +517,7 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
         matrix.received = received  # type: ignore[attr-defined]
         matrix.secrets = secrets  # type: ignore[attr-defined]
         matrix.tid = tid  # type: ignore[attr-defined]
+        matrix.hidden_photo = hidden_id  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
     table = format_table(matrix.results)
@@ -452,6 +544,28 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
         if not caller.startswith(("staff", "IAM")):
             assert secrets[1] not in text and secrets[2] not in text, f"customer data to {caller} x {op}"
 
+    # the hidden staff photo: only staff learn of it (id, caption, url), whatever the field
+    hidden = matrix.hidden_photo  # type: ignore[attr-defined]
+    for (caller, op), text in matrix.bodies.items():
+        if not caller.startswith("staff"):
+            assert hidden not in text and HIDDEN_CAPTION not in text, (
+                f"hidden photo to {caller} x {op}: {text[:300]}"
+            )
+    for caller in ("staff (ID token)", "staff (access token)"):
+        listed = json.loads(matrix.bodies[(caller, "Ticket.photos (right token)")])["data"]["ticket"][
+            "photos"
+        ]
+        (staff_photo,) = [p for p in listed if p["id"] == hidden]
+        assert (
+            staff_photo["caption"] == HIDDEN_CAPTION
+            and staff_photo["url"]
+            and not staff_photo["visibleToCustomer"]
+        )
+    customer = json.loads(matrix.bodies[("API key", "Ticket.photos (right token)")])["data"]["ticket"][
+        "photos"
+    ]
+    assert all(p["uploadedBy"] == "CUSTOMER" for p in customer)
+
     # subscriptions: the allowed ones got the staff's changes; refused ones nothing at all
     tid = matrix.tid  # type: ignore[attr-defined]
     for key, frames in matrix.received.items():  # type: ignore[attr-defined]
@@ -473,7 +587,10 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
     made = [t["description"] for t in matrix.listing if run_id in t["description"]]  # type: ignore[attr-defined]
     allowed_creators = {c for i, c in enumerate(CALLERS) if EXPECTED["createTicket"][i] == ALLOWED}
     assert sorted(made) == sorted(
-        [f"Reliability ticket mx-{run_id}: squeaky brakes."]
+        [
+            f"Reliability ticket mx-{run_id}: squeaky brakes.",
+            f"Reliability ticket mx-{run_id}-photos: squeaky brakes.",
+        ]
         + [f"Reliability ticket mx-{run_id}-{slug(c)}: squeaky brakes." for c in allowed_creators]
     )
 

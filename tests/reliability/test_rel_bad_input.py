@@ -90,6 +90,11 @@ INPUT_FIELD_NAMES = {
     "decision",
     "signedBy",
     "comment",
+    "photoId",
+    "contentType",
+    "size",
+    "caption",
+    "visibleToCustomer",
 }
 OPERATIONS = [("query", name) for name in SCHEMA.query_type.fields] + [  # type: ignore[union-attr]
     ("mutation", name)

@@ -323,7 +323,9 @@ def test_the_published_ticket_carries_the_estimate_as_the_schema_types_it(ddb: A
     from resolvers import publisher, store
 
     ticket_id, _ = new_ticket()
-    answer(send(ticket_id), ["APPROVED", "DECLINED", "APPROVED"], None, clientToken="publish-check-0123456789")
+    answer(
+        send(ticket_id), ["APPROVED", "DECLINED", "APPROVED"], None, clientToken="publish-check-0123456789"
+    )
     item = store.deserialize(ddb.get_item(TableName=TABLE, Key={"pk": {"S": f"TICKET#{ticket_id}"}})["Item"])
     published = publisher.published_ticket(item)
     estimate = published["estimate"]

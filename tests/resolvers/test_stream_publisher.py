@@ -130,7 +130,8 @@ def test_insert_publishes_full_ticket_then_mails_staff(
     for field in ("customer { name email phone }", "history { status at by note }", "vehicle { make model"):
         assert field in body["query"]
     published = body["variables"]["ticket"]
-    assert published == ticket  # every Ticket field, customer included; no tokenHash/pk/entity/createdKey
+    # every Ticket field, customer included, and photos (none yet); no tokenHash/pk/entity/createdKey
+    assert published == {**ticket, "photos": []}
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert re.fullmatch(
         r"AWS4-HMAC-SHA256 Credential=[A-Z0-9a-z]+/\d{8}/us-east-1/appsync/aws4_request, "

@@ -12,6 +12,8 @@ import {
 } from 'aws-amplify/auth';
 import type { SignInOutput } from 'aws-amplify/auth';
 import { ApiError, Q, request, subscribe } from '../api';
+import type { Photo } from '../api';
+import { PHOTO_TYPES, gallery, photoSignature, prepare, progressRow, sizeProblem, typeProblem, uploadPhoto } from '../photos';
 import type { Subscription, Ticket, TicketPage } from '../api';
 import type { AppConfig } from '../config';
 import { formatAge, formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
@@ -282,7 +284,7 @@ class Board {
       {},
       'userPool',
       (data) => {
-        if (data?.onTicketActivity) this.upsert(data.onTicketActivity, true);
+        if (data?.onTicketActivity) this.live(data.onTicketActivity);
       },
       () => {
         this.liveLine.textContent = 'Live updates are unavailable. Reload the page to see changes.';
@@ -430,12 +432,114 @@ class Board {
     return !!ticket && !!oldest && ticket.createdAt > oldest.createdAt;
   }
 
+  /** A live event carries only the customer-visible photos, without urls. A new ticket without photos
+   * or a status change that leaves those photos as they are is shown from the event (the card keeps
+   * its photos); any other change (photos: also the hidden ones, which events never show) fetches the
+   * ticket: every photo, fresh urls. */
+  private live(event: Ticket): void {
+    const known = this.tickets.get(event.id);
+    if (known && event.version <= known.version) return; // nothing newer than what the card shows
+    const fromEvent = known
+      ? event.history.length !== known.history.length && photoSignature(event.photos) === photoSignature(known.photos, true)
+      : !event.photos?.length;
+    if (fromEvent) this.upsert({ ...event, photos: known?.photos ?? [] }, true);
+    else void this.fetchTicket(event.id);
+  }
+
+  private async fetchTicket(id: string): Promise<void> {
+    try {
+      const data = await request<{ ticket: Ticket | null }>(Q.staffTicket, { id }, 'userPool');
+      if (data.ticket) this.upsert(data.ticket, false); // redraws the card if anything changed
+    } catch {
+      /* the next event or resync catches up */
+    }
+  }
+
+  /** Upload rows per ticket: kept across redraws of the card, so progress survives live updates. */
+  private uploads = new Map<string, HTMLElement>();
+
+  private photoPanel(ticket: Ticket, scope: string): HTMLElement {
+    const photos = ticket.photos ?? [];
+    const inputId = `${scope}-ph-${ticket.id}`;
+    const input = h('input', { id: inputId, type: 'file', accept: PHOTO_TYPES.join(','), multiple: true, name: 'photos' });
+    input.addEventListener('change', () => {
+      const files = [...(input.files ?? [])];
+      input.value = '';
+      void this.addPhotos(ticket.id, files);
+    });
+    const rows = this.uploads.get(ticket.id) ?? null;
+    return h(
+      'div',
+      { className: 'card-photos' },
+      photos.length ? gallery(photos, `Photos of ${ticket.reference}`, (photo) => this.visibilitySwitch(ticket, photo)) : null,
+      h('label', { for: inputId, className: 'add-photos' }, 'Add photos (hidden from the customer until you show them)'),
+      input,
+      rows,
+    );
+  }
+
+  private visibilitySwitch(ticket: Ticket, photo: Photo): HTMLElement | null {
+    if (photo.uploadedBy !== 'STAFF' || photo.status !== 'READY') return null;
+    const shown = photo.visibleToCustomer;
+    const button = h(
+      'button',
+      { type: 'button', className: 'visibility', 'aria-pressed': shown ? 'true' : 'false', 'data-testid': 'photo-visibility' },
+      shown ? 'Shown to customer' : 'Hidden from customer',
+    );
+    button.title = shown ? 'Hide this photo from the customer' : 'Show this photo to the customer';
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await request<{ setPhotoVisibility: Photo }>(
+          Q.setPhotoVisibility,
+          { ticketId: ticket.id, photoId: photo.id, visibleToCustomer: !shown },
+          'userPool',
+        );
+        this.cardMessages.set(ticket.id, !shown ? 'Photo shown to the customer.' : 'Photo hidden from the customer.');
+        await this.fetchTicket(ticket.id);
+      } catch (raw) {
+        this.cardMessages.set(ticket.id, `Not changed: ${(raw as ApiError).message}`);
+        this.rerender(ticket.id);
+      }
+    });
+    return button;
+  }
+
+  private async addPhotos(ticketId: string, files: File[]): Promise<void> {
+    const list = this.uploads.get(ticketId) ?? h('ul', { className: 'upload-rows', 'data-testid': 'uploads' });
+    this.uploads.set(ticketId, list);
+    this.rerender(ticketId);
+    for (const file of files) {
+      const row = progressRow(file.name);
+      list.appendChild(row.row);
+      const problem = typeProblem(file);
+      if (problem) {
+        row.done(problem, false);
+        continue;
+      }
+      const ready = await prepare(file);
+      const tooBig = sizeProblem(ready);
+      if (tooBig) {
+        row.done(tooBig, false);
+        continue;
+      }
+      try {
+        const photo = await uploadPhoto({ ticketId, authMode: 'userPool' }, ready, null, row.set);
+        row.done(photo.status === 'READY' ? 'Added (hidden from the customer).' : 'Not accepted: not a JPEG, PNG, WebP or HEIC photo.', photo.status === 'READY');
+      } catch (raw) {
+        row.done(`Not added: ${(raw as Error).message}`, false);
+      }
+    }
+    await this.fetchTicket(ticketId);
+  }
+
   /** Adds or moves a ticket; an older version than the one shown is ignored. */
   private upsert(ticket: Ticket, live: boolean): void {
     if (!isStatus(ticket.status)) return;
     const known = this.tickets.get(ticket.id);
     if (known && known.version > ticket.version) return;
-    if (known && known.version === ticket.version && !live && this.columnOf(ticket.id) === ticket.status) return;
+    const samePhotos = photoSignature(known?.photos) === photoSignature(ticket.photos);
+    if (known && known.version === ticket.version && !live && this.columnOf(ticket.id) === ticket.status && samePhotos) return;
     this.tickets.set(ticket.id, ticket);
     this.estimates.update(ticket);
     for (const column of this.columns.values()) {
@@ -544,6 +648,7 @@ class Board {
         : null,
       ticket.estimate ? h('p', { className: 'estimate-summary', 'data-testid': 'estimate-summary' }, estimateSummary(ticket.estimate)) : null,
       this.estimateButton(ticket),
+      this.photoPanel(ticket, scope),
       this.moveForm(ticket, scope),
       h('p', { className: 'card-msg', role: 'status', 'data-testid': 'card-message' }, message ?? ''),
     );

@@ -2,6 +2,14 @@
 import { ApiError, Q, request } from '../api';
 import type { Ticket } from '../api';
 import { h, replaceChildren, setTitle } from '../dom';
+import { PHOTO_CAPTION_MAX, PHOTO_TYPES, SUBMIT_MAX_PHOTOS, prepare, progressRow, sizeProblem, typeProblem, uploadPhoto } from '../photos';
+
+interface ChosenPhoto {
+  file: Blob;
+  name: string;
+  preview: string;
+  caption: HTMLInputElement;
+}
 
 interface FieldDef {
   path: string;
@@ -104,6 +112,80 @@ export function renderSubmit(root: HTMLElement): void {
     else input.removeAttribute('aria-invalid');
   };
 
+  // Photos: up to SUBMIT_MAX_PHOTOS, checked (type, size after resizing) and previewed before sending.
+  const chosen: ChosenPhoto[] = [];
+  const photoList = h('ul', { className: 'photo-previews', 'data-testid': 'photo-previews' });
+  const photoError = h('p', { id: 'f-photos-error', className: 'field-error', role: 'alert', hidden: true });
+  const photoInput = h('input', {
+    id: 'f-photos',
+    name: 'photos',
+    type: 'file',
+    accept: PHOTO_TYPES.join(','),
+    multiple: true,
+    'aria-describedby': 'f-photos-hint f-photos-error',
+  });
+  const renderPreviews = () => {
+    photoList.replaceChildren(
+      ...chosen.map((photo, index) => {
+        const remove = h('button', { type: 'button', 'aria-label': `Remove photo ${index + 1}` }, 'Remove');
+        remove.addEventListener('click', () => {
+          URL.revokeObjectURL(photo.preview);
+          chosen.splice(chosen.indexOf(photo), 1);
+          renderPreviews();
+          photoInput.focus();
+        });
+        const captionId = `f-photo-caption-${index}`;
+        photo.caption.id = captionId;
+        return h(
+          'li',
+          null,
+          h('img', { src: photo.preview, alt: `Preview of photo ${index + 1}`, width: 96, height: 96 }),
+          h('label', { for: captionId }, `Describe photo ${index + 1} (optional)`),
+          photo.caption,
+          remove,
+        );
+      }),
+    );
+    photoInput.disabled = chosen.length >= SUBMIT_MAX_PHOTOS;
+  };
+  photoInput.addEventListener('change', async () => {
+    const files = [...(photoInput.files ?? [])];
+    photoInput.value = '';
+    const problems: string[] = [];
+    for (const file of files) {
+      if (chosen.length >= SUBMIT_MAX_PHOTOS) {
+        problems.push(`At most ${SUBMIT_MAX_PHOTOS} photos.`);
+        break;
+      }
+      const wrongType = typeProblem(file);
+      if (wrongType) {
+        problems.push(`${file.name}: ${wrongType}`);
+        continue;
+      }
+      const ready = await prepare(file);
+      const tooBig = sizeProblem(ready);
+      if (tooBig) {
+        problems.push(`${file.name}: ${tooBig}`);
+        continue;
+      }
+      const caption = h('input', { type: 'text', maxlength: PHOTO_CAPTION_MAX, autocomplete: 'off', name: 'caption' });
+      chosen.push({ file: ready, name: file.name, preview: URL.createObjectURL(ready), caption });
+    }
+    photoError.textContent = problems.join(' ');
+    photoError.hidden = !problems.length;
+    renderPreviews();
+  });
+  const photoFieldset = h(
+    'fieldset',
+    null,
+    h('legend', null, 'Photos (optional)'),
+    h('p', { id: 'f-photos-hint', className: 'hint' }, `Up to ${SUBMIT_MAX_PHOTOS} photos of the problem: JPEG, PNG, WebP or HEIC. Large photos are made smaller before sending.`),
+    h('label', { for: 'f-photos' }, 'Add photos'),
+    photoInput,
+    photoError,
+    photoList,
+  );
+
   const summary = h('div', { className: 'form-summary', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit', className: 'primary' }, 'Send request');
   const form = h(
@@ -118,6 +200,7 @@ export function renderSubmit(root: HTMLElement): void {
       h('p', { className: 'hint' }, 'Give an e-mail address, a phone number, or both.'),
       h('div', { className: 'grid' }, CONTACT.map(field)),
     ),
+    photoFieldset,
     summary,
     h('div', { className: 'actions' }, button),
   );
@@ -192,7 +275,8 @@ export function renderSubmit(root: HTMLElement): void {
         { input },
         'apiKey',
       );
-      renderResult(root, data.createTicket.ticket, data.createTicket.trackingToken);
+      const photos = chosen.map((p) => ({ file: p.file, name: p.name, caption: p.caption.value.trim() || null }));
+      renderResult(root, data.createTicket.ticket, data.createTicket.trackingToken, photos);
       return;
     } catch (raw) {
       const error = raw as ApiError;
@@ -232,7 +316,40 @@ export function trackingLink(id: string, token: string): string {
   return `${window.location.origin}/track#${fragment}`;
 }
 
-function renderResult(root: HTMLElement, ticket: Ticket, token: string): void {
+interface PhotoToSend {
+  file: Blob;
+  name: string;
+  caption: string | null;
+}
+
+/** After the ticket exists: each photo with its own progress bar; a failed photo is reported on its
+ * row and never touches the ticket (its reference and link are already on the page). */
+function sendPhotos(ticket: Ticket, token: string, photos: PhotoToSend[]): HTMLElement | null {
+  if (!photos.length) return null;
+  const rows = photos.map((p) => progressRow(p.name));
+  const section = h(
+    'section',
+    { className: 'uploads', 'aria-labelledby': 'uploads-title', 'data-testid': 'uploads' },
+    h('h2', { id: 'uploads-title' }, 'Your photos'),
+    h('ul', null, rows.map((r) => r.row)),
+  );
+  void (async () => {
+    for (const [index, photo] of photos.entries()) {
+      const row = rows[index]!;
+      try {
+        const result = await uploadPhoto({ ticketId: ticket.id, trackingToken: token, authMode: 'apiKey' }, photo.file, photo.caption, row.set);
+        if (result.status === 'READY') row.done('Sent.', true);
+        else row.done('Not accepted: this file is not a JPEG, PNG, WebP or HEIC photo.', false);
+      } catch (raw) {
+        row.done(`Not sent: ${(raw as Error).message}. Your request is saved; you can call us about the photo.`, false);
+      }
+    }
+    section.dataset.done = 'true';
+  })();
+  return section;
+}
+
+function renderResult(root: HTMLElement, ticket: Ticket, token: string, photos: PhotoToSend[] = []): void {
   setTitle(`Request ${ticket.reference} received`);
   const link = trackingLink(ticket.id, token);
   const copied = h('span', { className: 'copied', role: 'status', 'aria-live': 'polite' });
@@ -261,6 +378,7 @@ function renderResult(root: HTMLElement, ticket: Ticket, token: string): void {
       h('p', null, 'This private link shows the status of your repair as it changes. Keep it: it is shown only once, and anyone with the link can see the status.'),
       h('div', { className: 'copy-row' }, h('label', { for: 'tracking-link', className: 'visually-hidden' }, 'Tracking link'), linkInput, copy),
       copied,
+      sendPhotos(ticket, token, photos),
       h('p', null, h('a', { href: link, className: 'button-link' }, 'Open the tracking page')),
       h('p', null, h('a', { href: '/', 'data-reset': '1' }, 'Report another problem')),
     ),

@@ -4,6 +4,7 @@ import { ApiError, Q, request, subscribe } from '../api';
 import type { Subscription, Ticket } from '../api';
 import { formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
 import { STATUS_EXPLAINED, STATUS_LABEL, progressSteps } from '../lifecycle';
+import { gallery, photoSignature } from '../photos';
 import { onConnectionState, onResync } from '../realtime';
 import { estimateSection } from './estimateAnswer';
 
@@ -44,7 +45,7 @@ export function renderTrack(root: HTMLElement): void {
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
     estimate.update(ticket);
-    replaceChildren(body, progress(ticket), estimate.element, details(ticket), history(ticket));
+    replaceChildren(body, progress(ticket), estimate.element, details(ticket), photosSection(ticket), history(ticket));
     if (first) {
       replaceChildren(
         root,
@@ -99,7 +100,11 @@ export function renderTrack(root: HTMLElement): void {
     { id, trackingToken: token },
     'apiKey',
     (data) => {
-      if (data?.onTicketUpdated) show(data.onTicketUpdated);
+      const event = data?.onTicketUpdated;
+      if (!event) return;
+      // Events carry photos without urls (a url is made per caller): new or changed photos → fetch.
+      if (current && photoSignature(event.photos) !== photoSignature(current.photos)) void refresh();
+      else show({ ...event, photos: current?.photos ?? [] });
     },
     (error) => {
       if (error.has('NotFoundError') || error.has('Unauthorized')) fail();
@@ -170,6 +175,17 @@ function details(ticket: Ticket): HTMLElement {
       h('dt', null, 'Submitted'),
       h('dd', null, timeElement(ticket.createdAt, formatDateTime(ticket.createdAt))),
     ),
+  );
+}
+
+function photosSection(ticket: Ticket): HTMLElement | null {
+  const photos = ticket.photos ?? [];
+  if (!photos.length) return null;
+  return h(
+    'section',
+    { className: 'photo-section', 'aria-labelledby': 'photos-title' },
+    h('h2', { id: 'photos-title' }, 'Photos'),
+    gallery(photos, 'Photos of this repair (each opens full size)'),
   );
 }
 

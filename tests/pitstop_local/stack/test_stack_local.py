@@ -91,7 +91,7 @@ def test_pages_are_html(local_only: Any, path: str) -> None:
 @pytest.mark.parametrize("path", ["/", "/staff", "/console"])
 def test_pages_carry_the_deployed_security_headers(local_only: Any, path: str) -> None:
     """The CSP is the one CloudFront sends (cdk_app/content_security_policy.json), so the browser tests
-    run the pages under it; locally the real-time socket and moto's Cognito are allowed as well."""
+    run the pages under it; locally the real-time socket and moto's Cognito and S3 are allowed as well."""
     from cdk_app.site import CONTENT_SECURITY_POLICY
 
     response = httpx.get(f"{local_only.base_url}{path}")
@@ -99,10 +99,12 @@ def test_pages_carry_the_deployed_security_headers(local_only: Any, path: str) -
     deployed = dict(d.split(" ", 1) for d in CONTENT_SECURITY_POLICY.split("; "))
     local = dict(d.split(" ", 1) for d in csp.split("; "))
     assert set(local) == set(deployed)
-    assert {k: v for k, v in local.items() if k != "connect-src"} == {
-        k: v for k, v in deployed.items() if k != "connect-src"
+    assert {k: v for k, v in local.items() if k not in ("connect-src", "img-src")} == {
+        k: v for k, v in deployed.items() if k not in ("connect-src", "img-src")
     }
     assert local["connect-src"].startswith(deployed["connect-src"])
+    # photos: shown from the local S3 (moto) and nothing wider
+    assert local["img-src"] == f"{deployed['img-src']} {local_only.aws_endpoint_url}"
     assert local_only.realtime_url in local["connect-src"]
     assert local_only.aws_endpoint_url in local["connect-src"]
     assert response.headers["x-content-type-options"] == "nosniff"
