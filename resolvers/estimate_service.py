@@ -25,7 +25,7 @@ def _read(ticket_id: str) -> store.Stored:
     return stored
 
 
-def send_estimate(by: str | None, data: Any) -> dict[str, Any]:
+def send_estimate(by: str | None, data: Any) -> tickets.Ticket:
     """Staff send an estimate (or a revision): the ticket moves to AWAITING_APPROVAL."""
     currency, locale, default_rate = _settings()
     request = estimates.validate_send_input(data, default_rate)
@@ -45,7 +45,7 @@ def send_estimate(by: str | None, data: Any) -> dict[str, Any]:
         change = estimates.decide_write(ticket, estimate, tickets.AWAITING_APPROVAL, entry)
         try:
             estimate_store.write(change, ticket.get("estimate"))
-            return dict(change.ticket)
+            return change.ticket
         except store.StaleWrite:
             if request.expected_version is not None:
                 raise ConflictError(
@@ -54,7 +54,7 @@ def send_estimate(by: str | None, data: Any) -> dict[str, Any]:
     raise ConflictError("ticket is being changed by someone else; try again")
 
 
-def answer_estimate(staff: bool, by: str | None, data: Any) -> dict[str, Any]:
+def answer_estimate(staff: bool, by: str | None, data: Any) -> tickets.Ticket:
     """The token holder (or staff, taking it by phone) answers the estimate version they saw.
 
     Final once answered: a second answer is a ConflictError unless it repeats the first one's
@@ -80,7 +80,7 @@ def answer_estimate(staff: bool, by: str | None, data: Any) -> dict[str, Any]:
         change = estimates.decide_write(ticket, answered, ticket["status"], entry)
         try:
             estimate_store.write(change, current)
-            return dict(change.ticket)
+            return change.ticket
         except store.StaleWrite:
             continue  # read again: answered meanwhile (repeat or conflict), a new version, or another change
     raise ConflictError("ticket is being changed by someone else; try again")

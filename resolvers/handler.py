@@ -63,7 +63,7 @@ def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Store
     return stored
 
 
-def _view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
+def _view(ticket: tickets.Ticket, *, staff: bool) -> dict[str, Any]:
     """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike) and
     the photos this caller may see (each READY one with a fresh presigned GET)."""
     out = tickets.view(ticket, staff=staff)

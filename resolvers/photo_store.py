@@ -29,7 +29,7 @@ class PhotoChanged(Exception):
 
 def _update(
     ticket_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
-) -> dict[str, Any]:
+) -> tickets.Ticket:
     resp = store.client().update_item(
         TableName=store.table_name(),
         Key={"pk": {"S": f"TICKET#{ticket_id}"}},
@@ -46,7 +46,7 @@ def _failed(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code")) == "ConditionalCheckFailedException"
 
 
-def add(ticket_id: str, photo: Mapping[str, Any]) -> dict[str, Any]:
+def add(ticket_id: str, photo: Mapping[str, Any]) -> tickets.Ticket:
     """Append a PENDING photo and count it, if the uploader's count is below its limit; atomically, so
     concurrent requests never exceed the limit. Returns the ticket."""
     who = str(photo["uploadedBy"])
@@ -71,7 +71,7 @@ def _at(index: int) -> str:
     return f"#photos[{int(index)}]"  # an int, never caller text: list positions cannot be placeholders
 
 
-def settle(ticket_id: str, index: int, photo: Mapping[str, Any], status: str) -> dict[str, Any]:
+def settle(ticket_id: str, index: int, photo: Mapping[str, Any], status: str) -> tickets.Ticket:
     """PENDING -> READY, or -> REJECTED (which gives the uploader's slot back). Raises PhotoChanged
     when the photo is no longer PENDING (another confirm settled it first)."""
     names = {"#photos": "photos", "#id": "id", "#status": "status"}
@@ -94,7 +94,7 @@ def settle(ticket_id: str, index: int, photo: Mapping[str, Any], status: str) ->
         raise
 
 
-def set_visibility(ticket_id: str, index: int, photo_id: str, visible: bool) -> dict[str, Any]:
+def set_visibility(ticket_id: str, index: int, photo_id: str, visible: bool) -> tickets.Ticket:
     try:
         return _update(
             ticket_id,

@@ -86,6 +86,7 @@ class Ticket(TypedDict, total=False):
     updatedAt: Required[str]
     olderHistoryCount: int
     estimate: dict[str, Any]  # the latest estimate (estimates.py decides what it holds)
+    photos: list[dict[str, Any]]  # the photos' metadata (photos.py decides what each holds)
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
