@@ -10,7 +10,7 @@ from .settings import Settings
 
 
 class Data(Construct):
-    """`table`: pk-only, on-demand, stream NEW_IMAGE, GSIs byStatus and byCreated, TTL on expiresAt."""
+    """`table`: pk-only, on-demand, stream NEW_AND_OLD_IMAGES, GSIs byStatus and byCreated, TTL on expiresAt."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
@@ -20,7 +20,7 @@ class Data(Construct):
             "Tickets",
             partition_key=dynamodb.Attribute(name="pk", type=string),
             billing=dynamodb.Billing.on_demand(),
-            dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,  # the publisher compares them: customer events
             time_to_live_attribute="expiresAt",
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True

@@ -1,7 +1,7 @@
 """Create, in moto, the AWS resources the deployed stack has: table, topic, user pool, staff user.
 
 The table follows the team's single-table design (pk only, GSIs byStatus and byCreated, stream
-NEW_IMAGE, TTL on expiresAt), the same as the CDK app declares.
+NEW_AND_OLD_IMAGES, TTL on expiresAt), the same as the CDK app declares.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def create_table(ddb: Any, name: str = TABLE_NAME) -> dict[str, Any]:
             }
             for index, partition in gsi
         ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )["TableDescription"]
     ddb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}

@@ -26,7 +26,6 @@ _CREATE_ATTEMPTS = 8
 _UPDATE_ATTEMPTS = 3
 
 
-
 class StoreError(Exception):
     """An unexpected storage outcome (becomes the handler's generic error)."""
 
@@ -230,7 +229,12 @@ def _existing_for_client_token(client_token: str, fingerprint: str) -> dict[str,
 
 
 def apply_change(
-    ticket_id: str, status: str, by: str | None, note: str | None, expected_version: int | None
+    ticket_id: str,
+    status: str,
+    by: str | None,
+    note: str | None,
+    expected_version: int | None,
+    internal_note: str | None = None,
 ) -> dict[str, Any]:
     """Change the status: one conditional UpdateItem (status, history appended, version + 1).
 
@@ -247,7 +251,7 @@ def apply_change(
             raise ConflictError(f"ticket has version {version}, not expectedVersion {expected_version}")
         tickets.check_transition(current.ticket["status"], status)
         at = tickets.now_iso()
-        entry = tickets.history_entry(status, at, by, note)
+        entry = tickets.history_entry(status, at, by, note, internal_note)
         try:
             resp = client().update_item(
                 TableName=table_name(),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from . import comms
 from .errors import ConflictError, ValidationError
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -69,12 +70,16 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def history_entry(status: str, at: str, by: str | None, note: str | None = None) -> dict[str, Any]:
+def history_entry(
+    status: str, at: str, by: str | None, note: str | None = None, internal_note: str | None = None
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"status": status, "at": at}
     if by is not None:
         entry["by"] = by
     if note is not None:
         entry["note"] = note
+    if internal_note is not None:
+        entry["internalNote"] = internal_note
     return entry
 
 
@@ -331,6 +336,7 @@ def validate_customer(value: Any, path: str = "customer") -> dict[str, Any]:
     )
     if "email" not in customer and "phone" not in customer:
         raise ValidationError(f"{path} needs an email or a phone")
+    customer["notifyBy"] = comms.validate_notify_by(raw.get("notifyBy"), customer, f"{path}.notifyBy")
     return customer
 
 
@@ -364,7 +370,7 @@ def validate_status(value: Any, path: str = "status") -> str:
 
 
 def validate_update_input(value: Any) -> dict[str, Any]:
-    """UpdateTicketStatusInput -> {id, status, note?, expectedVersion?}."""
+    """UpdateTicketStatusInput -> {id, status, note?, internalNote?, expectedVersion?}."""
     raw = _mapping(value, "input")
     ticket_id = raw.get("id")
     if not isinstance(ticket_id, str) or not ticket_id.strip():
@@ -374,6 +380,9 @@ def validate_update_input(value: Any) -> dict[str, Any]:
             "id": ticket_id.strip(),
             "status": validate_status(raw.get("status")),
             "note": _text(raw.get("note"), "note", MAX_NOTE, required=False, multiline=True),
+            "internalNote": _text(
+                raw.get("internalNote"), "internalNote", MAX_NOTE, required=False, multiline=True
+            ),
             "expectedVersion": _int(raw.get("expectedVersion"), "expectedVersion", 1, 2**31 - 1),
         }
     )
@@ -464,9 +473,18 @@ PUBLIC_FIELDS = (
 )
 
 
+STAFF_FIELDS = ("customer", "notifications")
+
+
 def view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
-    """What a caller may see: the public fields, plus `customer` for staff only."""
+    """What a caller may see: the public fields (history without internal notes), plus `customer`
+    and `notifications` for staff only."""
     out = {k: ticket[k] for k in PUBLIC_FIELDS if k in ticket}
-    if staff and "customer" in ticket:
-        out["customer"] = ticket["customer"]
+    if staff:
+        out.update({k: ticket[k] for k in STAFF_FIELDS if k in ticket})
+        if "customer" in out:
+            out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}
+        out.setdefault("notifications", [])
+    elif isinstance(out.get("history"), list):
+        out["history"] = [{k: v for k, v in e.items() if k != "internalNote"} for e in out["history"]]
     return out

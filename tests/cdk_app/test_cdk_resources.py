@@ -36,7 +36,7 @@ def test_table_matches_the_single_table_design(synth: Synth) -> None:
     props = table["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
     assert indexes["byStatus"]["KeySchema"] == [

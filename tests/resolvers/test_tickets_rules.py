@@ -259,7 +259,7 @@ def test_valid_input_is_normalised() -> None:
             "mileage": 0,
         },
         "description": "Noise.\nWhen braking.",
-        "customer": {"name": "Zoë Example", "email": "Zoe@example.com"},
+        "customer": {"name": "Zoë Example", "email": "Zoe@example.com", "notifyBy": ["EMAIL"]},
     }
 
 
@@ -369,7 +369,7 @@ def test_phone_only_is_enough_and_empty_optionals_are_absent() -> None:
         }
     )
     assert data["vehicle"] == {"make": "VW", "model": "Golf"}
-    assert data["customer"] == {"name": "A", "phone": "+442079460958"}
+    assert data["customer"] == {"name": "A", "phone": "+442079460958", "notifyBy": []}
 
 
 @given(
@@ -469,4 +469,4 @@ def test_next_token_garbage_never_crashes(token: str) -> None:
 def test_view_hides_customer_and_internals() -> None:
     ticket = {k: k for k in tickets.PUBLIC_FIELDS} | {"customer": {"name": "x"}, "tokenHash": "h", "pk": "p"}
     assert set(tickets.view(ticket, staff=False)) == set(tickets.PUBLIC_FIELDS)
-    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer"}
+    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer", "notifications"}
