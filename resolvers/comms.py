@@ -40,14 +40,27 @@ CUSTOMER_EVENTS: dict[str, dict[str, Any]] = {
     CANCELLED: {"status": "CANCELLED"},
 }
 
-#: What each event says, as a subject (e-mail) and one sentence (e-mail and SMS).
-EVENT_TEXT: dict[str, tuple[str, str]] = {
-    TICKET_CREATED: ("We have your repair request {reference}", "We have received your repair request."),
-    ESTIMATE_SENT: ("Your estimate for {reference}", "Your estimate is ready for your approval."),
-    READY_FOR_PICKUP: ("{reference}: your vehicle is ready", "Your vehicle is ready for pick-up."),
-    CANCELLED: ("{reference} was cancelled", "Your repair request was cancelled."),
-    TRACKING_LINK: ("Your tracking link for {reference}", "Here is your new tracking link."),
+#: What each event says: the e-mail's subject and sentence, and the SMS's (shorter: one segment).
+EVENT_TEXT: dict[str, tuple[str, str, str]] = {
+    TICKET_CREATED: (
+        "We have your repair request {reference}",
+        "We have received your repair request.",
+        "request received.",
+    ),
+    ESTIMATE_SENT: (
+        "Your estimate for {reference}",
+        "Your estimate is ready for your approval.",
+        "estimate ready to approve.",
+    ),
+    READY_FOR_PICKUP: (
+        "{reference}: your vehicle is ready",
+        "Your vehicle is ready for pick-up.",
+        "ready for pick-up.",
+    ),
+    CANCELLED: ("{reference} was cancelled", "Your repair request was cancelled.", "cancelled."),
+    TRACKING_LINK: ("Your tracking link for {reference}", "Here is your new tracking link.", "your link:"),
 }
+SMS_WORKSHOP_MAX = 24
 
 SMS_SEGMENT_GSM = 160  # one GSM-7 segment; a message with other characters is UCS-2, 70 per segment
 
@@ -166,7 +179,7 @@ def email_message(
     event: str, ticket: Mapping[str, Any], link: str, workshop: str, note: str | None
 ) -> Message:
     """Plain text plus simple HTML; the customer's name is the only text they gave that it repeats."""
-    subject_format, sentence = EVENT_TEXT[event]
+    subject_format, sentence, _ = EVENT_TEXT[event]
     reference = str(ticket["reference"])
     name = " ".join(str((ticket.get("customer") or {}).get("name", "")).split())
     lines = [f"Hello {name}," if name else "Hello,", "", sentence, f"Reference: {reference}"]
@@ -189,8 +202,8 @@ def email_message(
 
 def sms_text(event: str, ticket: Mapping[str, Any], link: str, workshop: str) -> str:
     """Short: workshop, reference, the sentence, the link (the link alone is ~100 characters)."""
-    _, sentence = EVENT_TEXT[event]
-    return f"{ascii_only(workshop)}: {ticket['reference']} {sentence} {link}"
+    _, _, sentence = EVENT_TEXT[event]
+    return f"{ascii_only(workshop)[:SMS_WORKSHOP_MAX].strip()}: {ticket['reference']} {sentence} {link}"
 
 
 def ascii_only(text: str) -> str:
