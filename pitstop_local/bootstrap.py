@@ -18,6 +18,7 @@ USER_POOL_NAME = "pitstop-staff"
 USER_POOL_CLIENT_NAME = "pitstop-web"
 STAFF_GROUP = "staff"
 MOTO_CREDENTIALS = "testing"
+CUSTOMER_SENDER = "repairs@pitstop.local.example"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> 
 def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> Resources:
     table = create_table(client("dynamodb", endpoint_url))
     topic_arn = client("sns", endpoint_url).create_topic(Name=TOPIC_NAME)["TopicArn"]
+    # the customer e-mail's sender, verified (moto, like SES, refuses an unverified one)
+    client("sesv2", endpoint_url).create_email_identity(EmailIdentity=CUSTOMER_SENDER)
     pool_id, client_id = create_user_pool(client("cognito-idp", endpoint_url), staff_username, staff_password)
     return Resources(
         endpoint_url=endpoint_url,

@@ -24,7 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from resolvers import publisher_settings  # the function's settings variable, as the CDK app sets it
+from resolvers import (
+    customer_messages,  # the names of the publisher's message settings
+    publisher_settings,  # the function's settings variable, as the CDK app sets it
+)
 
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config, schema_sdl
@@ -72,7 +75,9 @@ class LocalStack:
         self.timings["resources"] = time.monotonic() - t0
         sns = bootstrap.client("sns", res.endpoint_url)
         self.outbox = outbox.Outbox(
-            res.topic_arn, confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token)
+            res.topic_arn,
+            confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token),
+            customer_messages=outbox.moto_sent(self.moto.url),
         )
         outbox.subscribe(sns, res.topic_arn, self.outbox.endpoint(s.base_url))
         self.outputs = build_amplify_outputs(
@@ -153,6 +158,9 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
                 "GRAPHQL_URL": s.graphql_url,
                 "STAFF_PAGE_URL": f"{s.base_url}/staff",
+                customer_messages.ENV_SITE: s.base_url,  # links open the local tracking page
+                customer_messages.ENV_WORKSHOP: s.workshop_name,
+                customer_messages.ENV_SENDER: bootstrap.CUSTOMER_SENDER,
                 publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
             }
         )

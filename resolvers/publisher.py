@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, comms_store, customer_messages, publisher_settings, store
+from . import aws, comms, comms_store, customer_messages, publisher_settings, store
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
@@ -76,8 +76,13 @@ class PublishError(Exception):
 
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
-    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted."""
-    return {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted, and
+    the staff fields that are non-null in the schema filled as the resolver fills them (tickets.view)."""
+    ticket = {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    ticket.setdefault("notifications", [])
+    if isinstance(ticket.get("customer"), Mapping):
+        ticket["customer"] = {**ticket["customer"], "notifyBy": comms.notify_by(ticket["customer"])}
+    return ticket
 
 
 def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:
