@@ -70,8 +70,9 @@ class _Watcher:
 
 async def _measure(target: Any, subscribers: int, rounds: int) -> dict[str, Any]:
     async with gqlclient.http_client(target, gqlclient.api_key_auth(target)) as public:
-        new = (await public.execute(gqlclient.request(gqlclient.CREATE_TICKET,
-                                                      {"input": gqlclient.ticket_input(subscribers)})))
+        new = await public.execute(
+            gqlclient.request(gqlclient.CREATE_TICKET, {"input": gqlclient.ticket_input(subscribers)})
+        )
     ticket_id, token = new["createTicket"]["ticket"]["id"], new["createTicket"]["trackingToken"]
     arrivals: dict[int, list[float]] = {}
     complete: dict[int, asyncio.Event] = {}
@@ -125,11 +126,17 @@ def run(target: Any, smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]
     results = {n: asyncio.run(_measure(target, n, rounds if n > 1 else rounds * 3)) for n in sizes}
     one, many = results[sizes[0]], results[sizes[-1]]
     figures = [
-        at_most(f"fan-out: p99 at {sizes[-1]} / p99 at {sizes[0]} subscriber(s)",
-                many["p99_ms"] / one["p99_ms"], "x", TARGET),
+        at_most(
+            f"fan-out: p99 at {sizes[-1]} / p99 at {sizes[0]} subscriber(s)",
+            many["p99_ms"] / one["p99_ms"],
+            "x",
+            TARGET,
+        ),
     ]
     for n in sizes:
         figures.append(info(f"fan-out: {n} subscriber(s) p50", results[n]["p50_ms"], "ms"))
         figures.append(info(f"fan-out: {n} subscriber(s) p99", results[n]["p99_ms"], "ms"))
-    return figures, {str(n): {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
-                     for n, r in results.items()}
+    return figures, {
+        str(n): {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+        for n, r in results.items()
+    }

@@ -70,7 +70,10 @@ def sizes(dist: Path = DIST) -> dict[str, dict[str, int]]:
         js = sum(gzip_bytes(dist / f) for f in files if f.endswith(".js"))
         css = sum(gzip_bytes(dist / f) for f in files if f.endswith(".css"))
         out[page] = {
-            "js_gzip_bytes": js, "css_gzip_bytes": css, "total_gzip_bytes": js + css, "files": len(files)
+            "js_gzip_bytes": js,
+            "css_gzip_bytes": css,
+            "total_gzip_bytes": js + css,
+            "files": len(files),
         }
     return out
 

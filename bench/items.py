@@ -10,8 +10,13 @@ from resolvers import store, tickets
 
 #: A plausible request through validation (what the customer page sends).
 SAMPLE_INPUT = {
-    "vehicle": {"make": "Skoda", "model": "Octavia Combi", "year": 2015, "licensePlate": "B-PS 1234",
-                "mileage": 148_000},
+    "vehicle": {
+        "make": "Skoda",
+        "model": "Octavia Combi",
+        "year": 2015,
+        "licensePlate": "B-PS 1234",
+        "mileage": 148_000,
+    },
     "description": "Squeaky brakes at low speed, and the check-engine light came on yesterday "
     "on the motorway.",
     "customer": {"name": "Alex Example", "email": "alex@example.com", "phone": "+4930123456789"},
@@ -62,7 +67,7 @@ def item_size(item: dict[str, Any]) -> int:
 
 
 def _value_size(value: dict[str, Any]) -> int:
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode())
     if kind == "N":

@@ -29,8 +29,11 @@ def _bare_client(target: Any) -> Any:
     import boto3
 
     return boto3.session.Session().client(
-        "dynamodb", region_name=REGION, endpoint_url=target.aws_endpoint_url,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=target.aws_endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -92,10 +95,12 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
     items = [p[0] for p in pairs]
 
     def transact(pair: list[dict[str, Any]]) -> Any:  # what store.put_new sends: 2 conditional puts
-        return ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-            for item in pair
-        ])
+        return ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in pair
+            ]
+        )
 
     import httpx
 
@@ -111,8 +116,9 @@ async def _gql_and_bare(target: Any, count: int, updates: int) -> dict[str, list
             await _settled(outbox, emails + n + 1)
             put, _ = _timed(ddb.put_item, TableName=table, Item=items[n])
             tx, _ = _timed(transact, spare[n])
-            get_gql, _ = await _gql(public, gqlclient.TRACK_TICKET,
-                                    {"id": created[-1][0], "token": created[-1][1]})
+            get_gql, _ = await _gql(
+                public, gqlclient.TRACK_TICKET, {"id": created[-1][0], "token": created[-1][1]}
+            )
             get, _ = _timed(ddb.get_item, TableName=table, Key={"pk": items[n]["pk"]}, ConsistentRead=True)
             if n >= 3:
                 samples["create"].append(create)
@@ -136,12 +142,17 @@ def _publisher_samples(target: Any, ticket_ids: list[str], count: int) -> list[f
     """resolvers.publisher.lambda_handler on one MODIFY record, as the stream mapping invokes it."""
     ddb = _bare_client(target)
     from pitstop_local.bootstrap import TABLE_NAME as table
+    from pitstop_local.config import api_config as read_api_config
+    from resolvers import publisher_settings
+
+    api_config = read_api_config()
     env = {
         **RESOLVER_ENV,
         "AWS_ACCESS_KEY_ID": target.iam_access_key_id,
         "AWS_SECRET_ACCESS_KEY": target.iam_secret_access_key,
         "GRAPHQL_URL": target.graphql_url,
         "TABLE_NAME": table,
+        publisher_settings.ENV: publisher_settings.environment_value(api_config["publisher"]),
     }
     images = [ddb.get_item(TableName=table, Key={"pk": {"S": f"TICKET#{i}"}})["Item"] for i in ticket_ids]
     out = []
@@ -151,14 +162,27 @@ def _publisher_samples(target: Any, ticket_ids: list[str], count: int) -> list[f
         publisher.logger.setLevel("WARNING")
         for n in range(count + 3):
             image = images[n % len(images)]
-            event = {"Records": [{
-                "eventID": f"bench-{n}", "eventName": "MODIFY", "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb", "awsRegion": REGION,
-                "dynamodb": {"Keys": {"pk": image["pk"]}, "NewImage": image,
-                             "SequenceNumber": str(10**20 + n), "SizeBytes": 1000,
-                             "StreamViewType": "NEW_IMAGE"},
-                "eventSourceARN": f"arn:aws:dynamodb:{REGION}:000000000000:table/{table}/stream/bench",
-            }]}
+            event = {
+                "Records": [
+                    {
+                        "eventID": f"bench-{n}",
+                        "eventName": "MODIFY",
+                        "eventVersion": "1.1",
+                        "eventSource": "aws:dynamodb",
+                        "awsRegion": REGION,
+                        "dynamodb": {
+                            "Keys": {"pk": image["pk"]},
+                            "NewImage": image,
+                            "SequenceNumber": str(10**20 + n),
+                            "SizeBytes": 1000,
+                            "StreamViewType": "NEW_IMAGE",
+                        },
+                        "eventSourceARN": (
+                            f"arn:aws:dynamodb:{REGION}:000000000000:table/{table}/stream/bench"
+                        ),
+                    }
+                ]
+            }
             elapsed, result = _timed(publisher.lambda_handler, event, None)
             if result.get("batchItemFailures"):
                 raise RuntimeError(f"publisher failed: {result}")
@@ -173,13 +197,23 @@ def run(target: Any, smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]
     samples = asyncio.run(_gql_and_bare(target, count, updates))
     created = samples.pop("_created")  # type: ignore[arg-type]
     samples["publish"] = _publisher_samples(target, [c[0] for c in created[:10]], 5 if smoke else 50)
-    ms = {k: {"p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000, "n": len(v)}
-          for k, v in samples.items()}
+    ms = {
+        k: {"p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000, "n": len(v)}
+        for k, v in samples.items()
+    }
     figures = [
-        at_most("request path: createTicket p50 (gql) / bare PutItem p50",
-                ms["create"]["p50"] / ms["put"]["p50"], "x", TARGET),
-        at_most("request path: ticket p50 (gql) / bare GetItem p50",
-                ms["get_gql"]["p50"] / ms["get"]["p50"], "x", TARGET),
+        at_most(
+            "request path: createTicket p50 (gql) / bare PutItem p50",
+            ms["create"]["p50"] / ms["put"]["p50"],
+            "x",
+            TARGET,
+        ),
+        at_most(
+            "request path: ticket p50 (gql) / bare GetItem p50",
+            ms["get_gql"]["p50"] / ms["get"]["p50"],
+            "x",
+            TARGET,
+        ),
         info("request path: createTicket p50", ms["create"]["p50"], "ms"),
         info("request path: createTicket p99", ms["create"]["p99"], "ms"),
         info("request path: ticket p50", ms["get_gql"]["p50"], "ms"),
@@ -187,8 +221,11 @@ def run(target: Any, smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]
         info("request path: bare PutItem p50", ms["put"]["p50"], "ms"),
         info("request path: bare GetItem p50", ms["get"]["p50"], "ms"),
         info("request path: bare TransactWriteItems (ticket + REF) p50", ms["transact"]["p50"], "ms"),
-        info("request path: createTicket p50 / bare TransactWriteItems p50",
-             ms["create"]["p50"] / ms["transact"]["p50"], "x"),
+        info(
+            "request path: createTicket p50 / bare TransactWriteItems p50",
+            ms["create"]["p50"] / ms["transact"]["p50"],
+            "x",
+        ),
         info("request path: updateTicketStatus p50", ms["update"]["p50"], "ms"),
         info("request path: publisher invocation p50", ms["publish"]["p50"], "ms"),
     ]

@@ -138,12 +138,23 @@ def run(smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]:
     small, large = measure(small_n, repeats), measure(large_n, repeats)
     tag = f"{large_n} vs {small_n} tickets"
     figures = [
-        at_most(f"scaling: page of 20, {tag} (excl. emulated service)",
-                large["outside_moto_ms"] / small["outside_moto_ms"], "x", TARGET),
-        at_most(f"scaling: items evaluated per page, {tag}",
-                large["scanned_count"] / small["scanned_count"], "x", TARGET),
+        at_most(
+            f"scaling: page of 20, {tag} (excl. emulated service)",
+            large["outside_moto_ms"] / small["outside_moto_ms"],
+            "x",
+            TARGET,
+        ),
+        at_most(
+            f"scaling: items evaluated per page, {tag}",
+            large["scanned_count"] / small["scanned_count"],
+            "x",
+            TARGET,
+        ),
         info(f"scaling: page of 20 wall time incl. moto, {tag}", large["wall_ms"] / small["wall_ms"], "x"),
-        info(f"scaling: page of 20 at {large_n} tickets (excl. emulated service)",
-             large["outside_moto_ms"], "ms"),
+        info(
+            f"scaling: page of 20 at {large_n} tickets (excl. emulated service)",
+            large["outside_moto_ms"],
+            "ms",
+        ),
     ]
     return figures, {"small": small, "large": large}

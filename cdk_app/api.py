@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import appsync_js
-from .functions import logical_id, python_function, retention
+from .functions import declared_environment, logical_id, python_function, retention
 from .settings import Settings
 from .waf import ApiFirewall
 
@@ -100,16 +100,21 @@ class Api(Construct):
         )
         self.firewall = ApiFirewall(self, "Firewall", api=self.api, limits=limits, stage=settings.stage)
 
+        resolver_cfg = config["dataSources"]["resolverLambda"]
         self.resolver_function = python_function(
             self,
             "ResolverFunction",
             settings=settings,
             code=code,
             layer=layer,
-            handler=config["dataSources"]["resolverLambda"]["handler"],
+            handler=resolver_cfg["handler"],
             description="Pitstop GraphQL resolvers (AppSync direct Lambda)",
-            environment={"TABLE_NAME": table.table_name},
-            timeout=Duration.seconds(10),
+            environment=declared_environment(
+                resolver_cfg["environment"],
+                {"TABLE_NAME": table.table_name, "STAFF_GROUP": config["staffGroup"]},
+            ),
+            timeout=Duration.seconds(resolver_cfg["timeoutSeconds"]),
+            memory_size=resolver_cfg["memorySize"],
         )
         # Key and index access only (the design has no Scan): TableV2.grant names the table and
         # its indexes. Transactions need no action of their own, only the ones they contain.

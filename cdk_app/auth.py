@@ -17,6 +17,8 @@ class Auth(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, staff_group: str) -> None:
         super().__init__(scope, construct_id)
         self.staff_group_name = staff_group
+        # TOTP sign-in: every staff user in prod; offered (not required) elsewhere, see below.
+        self.mfa_configuration = "REQUIRED" if settings.is_prod else "OPTIONAL"
         self.user_pool = cognito.UserPool(
             self,
             "StaffPool",
@@ -36,7 +38,7 @@ class Auth(Construct):
             ),
             # prod: every staff user signs in with a TOTP app (no SMS: no SNS role, no SIM swap).
             # Other stages: TOTP offered, not required, so the remote tests sign in non-interactively.
-            mfa=cognito.Mfa.REQUIRED if settings.is_prod else cognito.Mfa.OPTIONAL,
+            mfa=cognito.Mfa[self.mfa_configuration],
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             # prod: threat protection (compromised credentials, adaptive authentication), which needs

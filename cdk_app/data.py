@@ -1,4 +1,4 @@
-"""Data: the single DynamoDB table (design in the team brief; the core's store.py reads it)."""
+"""Data: the single DynamoDB table, its keys read from table.json (the local stack creates the same)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,27 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from .settings import Settings
+from .settings import Settings, load_table_schema
 
 
 class Data(Construct):
-    """`table`: pk-only, on-demand, stream NEW_AND_OLD_IMAGES, GSIs byStatus and byCreated, TTL on expiresAt."""
+    """`table`: on-demand, point-in-time recovery; keys, GSIs, stream view and TTL from table.json."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        string = dynamodb.AttributeType.STRING
+        schema = load_table_schema(settings.root)
+        types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+
+        def attribute(name: str) -> dynamodb.Attribute:
+            return dynamodb.Attribute(name=name, type=types[schema["attributeTypes"][name]])
+
         self.table = dynamodb.TableV2(
             self,
             "Tickets",
-            partition_key=dynamodb.Attribute(name="pk", type=string),
+            partition_key=attribute(schema["partitionKey"]),
             billing=dynamodb.Billing.on_demand(),
-            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,  # the publisher compares them: customer events
-            time_to_live_attribute="expiresAt",
+            dynamo_stream=dynamodb.StreamViewType[schema["streamViewType"]],
+            time_to_live_attribute=schema["timeToLiveAttribute"],
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -29,19 +34,12 @@ class Data(Construct):
             deletion_protection=settings.is_prod,
             removal_policy=RemovalPolicy.RETAIN if settings.is_prod else RemovalPolicy.DESTROY,
             global_secondary_indexes=[
-                # Sparse: only tickets carry `status`. Newest first with ScanIndexForward=False.
                 dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="byStatus",
-                    partition_key=dynamodb.Attribute(name="status", type=string),
-                    sort_key=dynamodb.Attribute(name="createdKey", type=string),
+                    index_name=index["indexName"],
+                    partition_key=attribute(index["partitionKey"]),
+                    sort_key=attribute(index["sortKey"]),
                     projection_type=dynamodb.ProjectionType.ALL,
-                ),
-                # Every ticket (entity=TICKET); REF/CLIENT items lack createdKey and stay out.
-                dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="byCreated",
-                    partition_key=dynamodb.Attribute(name="entity", type=string),
-                    sort_key=dynamodb.Attribute(name="createdKey", type=string),
-                    projection_type=dynamodb.ProjectionType.ALL,
-                ),
+                )
+                for index in schema["globalSecondaryIndexes"]
             ],
         )

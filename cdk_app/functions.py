@@ -57,6 +57,14 @@ def retention(days: int) -> logs.RetentionDays:
     return _RETENTION[days]
 
 
+def declared_environment(names: list[str], values: dict[str, str]) -> dict[str, str]:
+    """The function's environment: exactly the names api_config.json declares for it (the local stack
+    gives its emulated function the same names)."""
+    if sorted(names) != sorted(values):
+        raise ValueError(f"environment {sorted(values)} differs from the declared {sorted(names)}")
+    return values
+
+
 def python_function(
     scope: Construct,
     construct_id: str,

@@ -13,15 +13,16 @@ from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from resolvers.events import TICKET_CREATED
 from resolvers.publisher_settings import ENV as PUBLISHER_SETTINGS_ENV
 from resolvers.publisher_settings import environment_value
 from resolvers.staffmail import CLAIM_PREFIX, MAIL_PREFIX
 
 from .api import Api
-from .functions import python_function
+from .functions import declared_environment, python_function
 from .settings import Settings
 
-NEW_TICKET_EVENT = "TICKET_CREATED"  # SNS message attribute `event` that the e-mail subscriptions accept
+NEW_TICKET_EVENT = TICKET_CREATED  # SNS message attribute `event` that the e-mail subscriptions accept
 
 
 class Notifications(Construct):
@@ -94,17 +95,20 @@ class Notifications(Construct):
             layer=layer,
             handler=publisher_cfg["handler"],
             description="Pitstop stream publisher: IAM publish mutation + staff e-mail",
-            environment={
-                "TABLE_NAME": table.table_name,
-                "TOPIC_ARN": self.topic.topic_arn,
-                "GRAPHQL_URL": api.graphql_url,
-                "STAFF_PAGE_URL": staff_page_url,
-                # call timeouts and the staff digest, from api_config.json (the function reads them)
-                PUBLISHER_SETTINGS_ENV: environment_value(publisher_cfg),
-            },
+            environment=declared_environment(
+                publisher_cfg["environment"],
+                {
+                    "TABLE_NAME": table.table_name,
+                    "TOPIC_ARN": self.topic.topic_arn,
+                    "GRAPHQL_URL": api.graphql_url,
+                    "STAFF_PAGE_URL": staff_page_url,
+                    # call timeouts and the staff digest, from api_config.json (the function reads them)
+                    PUBLISHER_SETTINGS_ENV: environment_value(publisher_cfg),
+                },
+            ),
             # the handler's time budget is checked against this same number (test_stream_publisher.py)
             timeout=Duration.seconds(publisher_cfg["timeouts"]["functionSeconds"]),
-            memory_size=256,
+            memory_size=publisher_cfg["memorySize"],
             # Concurrency set aside for the publisher, so a flood of public requests (which scale the
             # resolver function) cannot take the account's last executions from it. Off (0) by
             # default: a new account's quota is often 10 in all, and Lambda keeps 10 unreserved.

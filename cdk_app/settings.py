@@ -39,6 +39,11 @@ def load_api_config(root: Path) -> dict[str, Any]:
     return json.loads((root / "api_config.json").read_text(encoding="utf-8"))
 
 
+def load_table_schema(root: Path) -> dict[str, Any]:
+    """table.json: the table's keys, indexes, stream view and TTL attribute (the local stack reads it too)."""
+    return json.loads((root / "table.json").read_text(encoding="utf-8"))
+
+
 def _as_list(value: Any) -> list[str]:
     """Context values from `-c key=value` arrive as strings; from cdk.json as JSON. Accept both."""
     if value is None or value == "":

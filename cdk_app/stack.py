@@ -7,6 +7,8 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
+from pitstop_local.outputs import build_amplify_outputs
+
 from .api import Api
 from .auth import Auth
 from .data import Data
@@ -95,22 +97,15 @@ def api_origins(api: Api) -> tuple[str, ...]:
 
 
 def amplify_outputs(config: dict[str, Any], api: Api, auth: Auth, settings: Settings) -> dict[str, Any]:
-    """The same keys the local stack serves (CONTRACT §2), filled with the deployed ids at deploy time."""
-    return {
-        "version": "1",
-        "auth": {
-            "aws_region": Aws.REGION,
-            "user_pool_id": auth.user_pool.user_pool_id,
-            "user_pool_client_id": auth.client.user_pool_client_id,
-            "username_attributes": ["email"],
-            "groups": [{config["staffGroup"]: {"precedence": 0}}],
-        },
-        "data": {
-            "url": api.graphql_url,
-            "aws_region": Aws.REGION,
-            "api_key": api.api_key,
-            "default_authorization_type": config["authorization"]["default"],
-            "authorization_types": list(config["authorization"]["additional"]),
-        },
-        "custom": {"stage": settings.stage, "realtime_url": api.realtime_url},
-    }
+    """The local stack's builder (pitstop_local/outputs.py), filled with the deployed ids at deploy time."""
+    return build_amplify_outputs(
+        config,
+        graphql_url=api.graphql_url,
+        api_key=api.api_key,
+        region=Aws.REGION,
+        user_pool_id=auth.user_pool.user_pool_id,
+        user_pool_client_id=auth.client.user_pool_client_id,
+        mfa_configuration=auth.mfa_configuration,
+        realtime_url=api.realtime_url,
+        custom={"stage": settings.stage},
+    )

@@ -1,7 +1,7 @@
 """Create, in moto, the AWS resources the deployed stack has: table, topic, user pool, staff user.
 
-The table follows the team's single-table design (pk only, GSIs byStatus and byCreated, stream
-NEW_AND_OLD_IMAGES, TTL on expiresAt), the same as the CDK app declares.
+The table's keys, indexes, stream view and TTL attribute come from table.json, the staff group from
+api_config.json: the files the CDK app deploys from.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from typing import Any
 
 import boto3
 
+from .config import api_config, table_schema
+
 REGION = "us-east-1"
 TABLE_NAME = "pitstop-tickets"
 TOPIC_NAME = "pitstop-staff-notifications"
 USER_POOL_NAME = "pitstop-staff"
 USER_POOL_CLIENT_NAME = "pitstop-web"
-STAFF_GROUP = "staff"
+STAFF_GROUP: str = api_config()["staffGroup"]
+MFA_CONFIGURATION = "OPTIONAL"  # TOTP offered to each user, as deployed outside prod (cdk_app/auth.py)
 MOTO_CREDENTIALS = "testing"
 CUSTOMER_SENDER = "repairs@pitstop.local.example"
 
@@ -56,35 +59,31 @@ def client(service: str, endpoint_url: str, region: str = REGION) -> Any:
 
 
 def create_table(ddb: Any, name: str = TABLE_NAME) -> dict[str, Any]:
-    gsi = [
-        ("byStatus", "status"),
-        ("byCreated", "entity"),
-    ]
+    schema = table_schema()
     table = ddb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "entity", "AttributeType": "S"},
-            {"AttributeName": "createdKey", "AttributeType": "S"},
+            {"AttributeName": attribute, "AttributeType": kind}
+            for attribute, kind in schema["attributeTypes"].items()
         ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": schema["partitionKey"], "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": index,
+                "IndexName": index["indexName"],
                 "KeySchema": [
-                    {"AttributeName": partition, "KeyType": "HASH"},
-                    {"AttributeName": "createdKey", "KeyType": "RANGE"},
+                    {"AttributeName": index["partitionKey"], "KeyType": "HASH"},
+                    {"AttributeName": index["sortKey"], "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
-            for index, partition in gsi
+            for index in schema["globalSecondaryIndexes"]
         ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": schema["streamViewType"]},
     )["TableDescription"]
     ddb.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": schema["timeToLiveAttribute"]},
     )
     return table
 
@@ -117,7 +116,7 @@ def create_user_pool(cognito: Any, staff_username: str, staff_password: str) -> 
     cognito.set_user_pool_mfa_config(
         UserPoolId=pool_id,
         SoftwareTokenMfaConfiguration={"Enabled": True},
-        MfaConfiguration="OPTIONAL",
+        MfaConfiguration=MFA_CONFIGURATION,
     )
     cognito.create_group(UserPoolId=pool_id, GroupName=STAFF_GROUP, Description="Workshop staff")
     cognito.admin_create_user(

@@ -19,6 +19,12 @@ def api_config() -> dict[str, Any]:
     return json.loads((ROOT / "api_config.json").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def table_schema() -> dict[str, Any]:
+    """table.json: the table's keys, indexes, stream view and TTL attribute (shared with CDK)."""
+    return json.loads((ROOT / "table.json").read_text(encoding="utf-8"))
+
+
 def schema_sdl() -> str:
     return (ROOT / api_config()["schema"]).read_text(encoding="utf-8")
 

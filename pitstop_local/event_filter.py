@@ -2,8 +2,9 @@
 
 The patterns are api_config.json's `publisher.filters`, the very ones the CDK app puts on the
 deployed mapping. Lambda uses EventBridge's pattern language for them; moto's EventBridge pattern
-matcher evaluates it here. A record is delivered when it matches any pattern (Lambda OR-s the
-filters); the others are dropped without invoking the function, as Lambda drops them.
+matcher (through pitstop_local/moto_patches.py) evaluates it here. A record is delivered when it
+matches any pattern (Lambda OR-s the filters); the others are dropped without invoking the function,
+as Lambda drops them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from moto.events.models import EventPattern, EventPatternParser
+from .moto_patches import event_pattern
 
 RecordFilter = Callable[[dict[str, Any]], bool]
 
@@ -23,10 +24,7 @@ def record_filter(patterns: Sequence[dict[str, Any]]) -> RecordFilter | None:
         return None
     if len(patterns) > 5:
         raise ValueError("an event source mapping takes at most 5 filters")
-    compiled = []
-    for pattern in patterns:
-        raw = json.dumps(pattern)
-        compiled.append(EventPattern(raw, EventPatternParser(raw).parse()))  # parse validates
+    compiled = [event_pattern(json.dumps(pattern)) for pattern in patterns]
 
     def matches(record: dict[str, Any]) -> bool:
         return any(p.matches_event(record) for p in compiled)

@@ -7,7 +7,8 @@ manager sends) reaches every process of the group, and the parent stops the chil
 closing its stdin — after its own shutdown, so no request in flight hits a dead moto.
 
 moto keeps every DynamoDB Streams shard iterator it ever handed out; a poller that asks every 50 ms
-would grow it without bound, so the child prunes all but the newest ones.
+would grow it without bound, so the child prunes all but the newest ones. That and the DynamoDB
+shims reach into moto's internals: they live in pitstop_local/moto_patches.py, which checks moto's version.
 
 moto's server answers CORS `*` on every path; a page on any site could then read `/moto-api/data.json`
 (everything moto holds) or call any service. Here CORS is answered only to the stack's own origins
@@ -135,136 +136,6 @@ def _wait_listening(url: str, timeout: float) -> None:
 # ---------------------------------------------------------------- the child process
 
 
-def _prune_shard_iterators(stop: threading.Event) -> None:
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-    while not stop.wait(10):
-        for account in list(dynamodbstreams_backends.values()):
-            for backend in list(account.values()):
-                iterators = backend.shard_iterators
-                excess = len(iterators) - KEEP_SHARD_ITERATORS
-                if excess > 0:
-                    for arn in list(iterators)[:excess]:
-                        iterators.pop(arn, None)
-
-
-def linearized_dynamodb_methods() -> dict[str, Any]:
-    """moto's DynamoDB backend methods as they are now, each wrapped in one shared reentrant lock.
-
-    DynamoDB is atomic per item and per transaction; moto checks conditions and writes without a
-    lock, and a cancelled transaction restores a copy of the whole table taken when it started,
-    erasing writes that committed meanwhile. Setting these on DynamoDBBackend serialises the calls
-    (the server child does; so do the in-process resolver tests that run writers concurrently).
-    """
-    import functools
-
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    names = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items",
-             "transact_get_items", "batch_write_item")  # fmt: skip
-    wrapped: dict[str, Any] = {}
-    for name in names:
-        method = getattr(DynamoDBBackend, name, None)
-        if method is None:
-            continue
-
-        def locked(*args: object, _method: Any = method, **kwargs: object) -> object:
-            with lock:
-                return _method(*args, **kwargs)
-
-        wrapped[name] = functools.wraps(method)(locked)
-    return wrapped
-
-
-def _make_dynamodb_linearizable() -> None:
-    """The threaded server handles concurrent requests (the reliability tests send twenty at once):
-    without this, moto would lose committed writes, which real DynamoDB never does."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name, method in linearized_dynamodb_methods().items():
-        setattr(DynamoDBBackend, name, method)
-
-
-class _NoTableCopy:
-    """Stands in for the `copy` module inside moto.dynamodb.models while a checked transaction applies:
-    whole tables (the rollback backup) are not copied; anything else (e.g. an item) is, as before."""
-
-    def __init__(self, copier: Any) -> None:
-        self._copier = copier  # what moto.dynamodb.models used as `copy` until now
-
-    def deepcopy(self, value: object, memo: Any = None) -> object:
-        from moto.dynamodb.models.table import Table
-
-        return value if isinstance(value, Table) else self._copier.deepcopy(value, memo)
-
-
-def _transactions_without_table_copies() -> None:
-    """Stop moto deep-copying whole tables on every TransactWriteItems.
-
-    moto copies each table a transaction touches (items and stream records) so that it can roll back:
-    O(table) time and garbage per createTicket, which makes a long-running local stack ever slower.
-    Under the lock of `_make_dynamodb_linearizable`, the conditions are checked first: a failing one
-    raises the very cancellation moto would (and nothing was written); when all hold, moto applies the
-    writes with the copy made a no-op, as nothing is left to roll back. Anything unusual (a repeated
-    key, an unknown table) takes moto's own path, copy included, so its errors stay moto's.
-    """
-    from moto.dynamodb import models
-    from moto.dynamodb.exceptions import ConditionalCheckFailed, TransactionCanceledException
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    def failed_condition(backend: Any, op_type: str, op: dict[str, Any], keys: set[str]) -> Any:
-        """None when the operation's condition holds, else moto's reason tuple; raises LookupError
-        for anything that should take moto's own path."""
-        table = backend.get_table(op["TableName"])
-        if op_type == "Put":
-            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-            if table.range_key_attr is not None:
-                key[table.range_key_attr] = op["Item"][table.range_key_attr]
-        else:
-            key = op["Key"]
-        marker = f"{op['TableName']}|{sorted(key.items())}"
-        if marker in keys:
-            raise LookupError(marker)
-        keys.add(marker)
-        condition = op.get("ConditionExpression")
-        if condition is None:
-            return None
-        current = backend.get_item(op["TableName"], key)
-        check = models.get_filter_expression(
-            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-        )
-        if check.expr(current):
-            return None
-        old = None
-        if current is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
-            old = current.to_json()["Attributes"]
-        return ("ConditionalCheckFailed", ConditionalCheckFailed().message, old)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        reasons: list[Any] = []
-        keys: set[str] = set()
-        try:
-            for item in transact_items:
-                (op_type, op), *rest = item.items()
-                if rest or op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
-                    raise LookupError(op_type)
-                reasons.append(failed_condition(self, op_type, op, keys) or (None, None, None))
-        except Exception:  # moto's own path reports it the way moto does
-            return original(self, transact_items)
-        if any(code is not None for code, _, _ in reasons):
-            raise TransactionCanceledException(reasons)
-        saved = models.copy
-        models.copy = _NoTableCopy(saved)
-        try:
-            return original(self, transact_items)
-        finally:
-            models.copy = saved
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-
-
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -312,7 +183,8 @@ def _backend_app_factory(cors_origins: Sequence[str]) -> Callable[[str], Any]:
     import re
 
     from flask_cors import CORS
-    from moto.moto_server.werkzeug_app import create_backend_app
+
+    from .moto_patches import create_backend_app
 
     # exact origins (flask-cors would take "[::1]" for a regular expression)
     origins = [re.compile(f"^{re.escape(origin)}$", re.IGNORECASE) for origin in cors_origins]
@@ -329,15 +201,17 @@ def _backend_app_factory(cors_origins: Sequence[str]) -> Callable[[str], Any]:
 def _serve(host: str, cors_origins: Sequence[str] = ()) -> None:
     import logging
 
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
     from werkzeug.serving import make_server
+
+    from . import moto_patches
+    from .moto_patches import DomainDispatcherApplication, MotoRequestHandler
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _transactions_without_table_copies()
+    moto_patches.transactions_without_table_copies()
     sent_messages.install()  # customer e-mail and SMS, for the outbox
-    _make_dynamodb_linearizable()  # after: the lock wraps the checked transaction too
+    moto_patches.make_dynamodb_linearizable()  # after: the lock wraps the checked transaction too
     guard = _LocalOnly(
         DomainDispatcherApplication(_backend_app_factory(cors_origins)),
         host_names=LOOPBACK_NAMES if host in WILDCARD_HOSTS else (*LOOPBACK_NAMES, host),
@@ -357,7 +231,9 @@ def _serve(host: str, cors_origins: Sequence[str] = ()) -> None:
         shutdown()
 
     threading.Thread(target=watch_parent, daemon=True).start()
-    threading.Thread(target=_prune_shard_iterators, args=(stop,), daemon=True).start()
+    threading.Thread(
+        target=moto_patches.prune_shard_iterators, args=(stop, KEEP_SHARD_ITERATORS), daemon=True
+    ).start()
     print(f"{READY} {server.server_address[1]}", flush=True)
     server.serve_forever(poll_interval=0.2)
 

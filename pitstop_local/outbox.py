@@ -31,11 +31,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from resolvers.events import TICKET_CREATED
+
 log = logging.getLogger("pitstop_local.outbox")
 
 SNS_PATH = "/_local/sns"
 OUTBOX_PATH = "/_local/outbox"
-FILTER_POLICY = {"event": ["TICKET_CREATED"]}
+FILTER_POLICY = {"event": [TICKET_CREATED]}
 MAX_MESSAGES = 1000
 
 

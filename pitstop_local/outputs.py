@@ -1,8 +1,12 @@
-"""amplify_outputs.json (Amplify Gen 2 client configuration), one builder for the local and the deployed
-stack. Standard library only, no local-only imports: cdk_app can import and reuse it.
+"""amplify_outputs.json (Amplify Gen 2 client configuration), the one builder for the local and the
+deployed stack. Standard library only, no local-only imports: cdk_app/stack.py imports it too (with CDK
+tokens for the ids).
 
-    build_amplify_outputs(graphql_url=..., api_key=..., region=..., user_pool_id=...,
-                          user_pool_client_id=..., aws_endpoint_url=None, realtime_url=None) -> dict
+    build_amplify_outputs(config, graphql_url=..., api_key=..., region=..., user_pool_id=...,
+                          user_pool_client_id=..., mfa_configuration=..., aws_endpoint_url=None,
+                          realtime_url=None, custom=None) -> dict
+
+`config` is api_config.json: the staff group and the authorization modes come from there.
 """
 
 from __future__ import annotations
@@ -10,32 +14,35 @@ from __future__ import annotations
 import json
 from typing import Any
 
-DEFAULT_AUTHORIZATION_TYPE = "AMAZON_COGNITO_USER_POOLS"
-ADDITIONAL_AUTHORIZATION_TYPES = ("API_KEY", "AWS_IAM")
+OUTPUTS_VERSION = "1.4"
+MFA_CONFIGURATIONS = ("NONE", "OPTIONAL", "REQUIRED")
 
 
 def build_amplify_outputs(
+    config: dict[str, Any],
     *,
     graphql_url: str,
     api_key: str,
     region: str,
     user_pool_id: str,
     user_pool_client_id: str,
+    mfa_configuration: str,
     aws_endpoint_url: str | None = None,
     realtime_url: str | None = None,
-    default_authorization_type: str = DEFAULT_AUTHORIZATION_TYPE,
-    authorization_types: tuple[str, ...] | list[str] = ADDITIONAL_AUTHORIZATION_TYPES,
     custom: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The client configuration in Amplify's outputs format (version 1.x).
 
     `authorization_types` lists the additional modes (Amplify's meaning); the default one is separate.
+    `mfa_configuration` is the user pool's: NONE, OPTIONAL or REQUIRED (TOTP only).
     `aws_endpoint_url` (local stack only) is where the emulated AWS services listen; it goes to
     `custom.aws_endpoint_url` and the frontend's local mode points Amplify Auth's
     `userPoolEndpoint` at it. `realtime_url` goes to `custom.realtime_url` (Amplify derives its own).
     """
+    if mfa_configuration not in MFA_CONFIGURATIONS:
+        raise ValueError(f"mfa_configuration must be one of {MFA_CONFIGURATIONS}, not {mfa_configuration!r}")
     outputs: dict[str, Any] = {
-        "version": "1.4",
+        "version": OUTPUTS_VERSION,
         "auth": {
             "aws_region": region,
             "user_pool_id": user_pool_id,
@@ -43,7 +50,7 @@ def build_amplify_outputs(
             "username_attributes": ["email"],
             "standard_required_attributes": ["email"],
             "user_verification_types": ["email"],
-            "groups": [{"staff": {"precedence": 0}}],
+            "groups": [{config["staffGroup"]: {"precedence": 0}}],
             "password_policy": {
                 "min_length": 12,
                 "require_lowercase": True,
@@ -51,15 +58,16 @@ def build_amplify_outputs(
                 "require_numbers": True,
                 "require_symbols": True,
             },
-            "mfa_configuration": "NONE",
+            "mfa_configuration": mfa_configuration,
+            "mfa_methods": [] if mfa_configuration == "NONE" else ["TOTP"],
             "unauthenticated_identities_enabled": False,
         },
         "data": {
             "url": graphql_url,
             "aws_region": region,
             "api_key": api_key,
-            "default_authorization_type": default_authorization_type,
-            "authorization_types": list(authorization_types),
+            "default_authorization_type": config["authorization"]["default"],
+            "authorization_types": list(config["authorization"]["additional"]),
         },
     }
     extra: dict[str, Any] = dict(custom or {})

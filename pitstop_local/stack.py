@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from appsync_local.engine.guard import LOOPBACK_NAMES
@@ -37,7 +38,8 @@ from .settings import LocalSettings
 
 log = logging.getLogger("pitstop_local")
 RESOLVER_CONCURRENCY = 8
-PUBLISHER_FUNCTION = "pitstop-publisher"
+PUBLISHER_FUNCTION = str(api_config()["publisher"]["functionName"])
+ROOT = Path(__file__).resolve().parent.parent  # the directory holding the functions' package (resolvers/)
 
 
 def publisher_timeout() -> float:
@@ -81,6 +83,8 @@ class LocalStack:
         )
         outbox.subscribe(sns, res.topic_arn, self.outbox.endpoint(s.base_url))
         self.outputs = build_amplify_outputs(
+            api_config(),
+            mfa_configuration=bootstrap.MFA_CONFIGURATION,
             graphql_url=s.graphql_url,
             api_key=s.api_key,
             region=res.region,
@@ -115,35 +119,64 @@ class LocalStack:
 
     def _publisher(self) -> LambdaRuntime:
         assert self.resources is not None
+        declared = api_config()["publisher"]
         return LambdaRuntime(
-            api_config()["publisher"]["handler"],
+            declared["handler"],
             function_name=PUBLISHER_FUNCTION,
             region=self.resources.region,
             account_id=self.resources.table_arn.split(":")[4],
-            memory_mb=256,
+            memory_mb=declared["memorySize"],
             timeout_seconds=publisher_timeout(),
+            environment={**self._lambda_environment(), **self._function_environment(declared["environment"])},
+            code_root=str(ROOT),
         )
+
+    def _function_values(self) -> dict[str, str]:
+        """The values of the variables a function may declare (the CDK app gives the same names)."""
+        s, res = self.settings, self.resources
+        assert res is not None
+        return {
+            "TABLE_NAME": res.table_name,
+            "TOPIC_ARN": res.topic_arn,
+            "GRAPHQL_URL": s.graphql_url,
+            "STAFF_PAGE_URL": f"{s.base_url}/staff",
+            "STAFF_GROUP": str(api_config()["staffGroup"]),
+            publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
+            customer_messages.ENV_SITE: s.base_url,  # links open the local tracking page
+            customer_messages.ENV_WORKSHOP: s.workshop_name,
+            customer_messages.ENV_SENDER: bootstrap.CUSTOMER_SENDER,
+            customer_messages.ENV_SMS_SENDER_ID: "",
+            customer_messages.ENV_SMS_ORIGINATION: "",
+        }
+
+    def _function_environment(self, names: list[str]) -> dict[str, str]:
+        """Exactly the declared variables (api_config.json), as the CDK app sets them."""
+        values = self._function_values()
+        return {name: values[name] for name in names}
+
+    def _lambda_environment(self) -> dict[str, str]:
+        """What every function gets besides its declared variables: what the CDK app gives every
+        function (cdk_app/functions.py), local credentials and the emulated AWS endpoint (moto).
+        The publisher signs its IAM mutation with these credentials; moto accepts any."""
+        s = self.settings
+        assert self.moto is not None
+        return {
+            "POWERTOOLS_SERVICE_NAME": "pitstop",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
+            "AWS_ACCESS_KEY_ID": s.iam_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": s.iam_secret_access_key,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL": self.moto.url,
+        }
 
     @staticmethod
     def _preload() -> None:
-        """Import the engine and the Lambda code now, not on the first request."""
-        import importlib
-
+        """Import the engine now, not on the first request (the functions load in their workers)."""
         from appsync_local import engine  # noqa: F401
 
-        config = api_config()
-        for handler in (config["dataSources"]["resolverLambda"]["handler"], config["publisher"]["handler"]):
-            try:
-                importlib.import_module(handler.rpartition(".")[0])
-            except Exception:  # a broken resolvers/ must not stop the stack; the invocation reports it
-                log.exception("preloading %s failed", handler)
-
     def _set_environment(self) -> None:
-        """What the Lambda functions see (CDK sets the same names in AWS), and local AWS credentials;
-        AWS_ENDPOINT_URL (moto), TABLE_NAME and TOPIC_ARN follow once moto is up.
-
-        The publisher signs its IAM mutation with these credentials; moto accepts any.
-        """
+        """The server's own AWS client settings (moto accepts any credentials). The functions do not
+        inherit these: their workers get only their own environment."""
         s = self.settings
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -154,24 +187,11 @@ class LocalStack:
                 "AWS_REGION": bootstrap.REGION,
                 "AWS_DEFAULT_REGION": bootstrap.REGION,
                 "AWS_EC2_METADATA_DISABLED": "true",
-                "POWERTOOLS_SERVICE_NAME": "pitstop",
-                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
-                "GRAPHQL_URL": s.graphql_url,
-                "STAFF_PAGE_URL": f"{s.base_url}/staff",
-                customer_messages.ENV_SITE: s.base_url,  # links open the local tracking page
-                customer_messages.ENV_WORKSHOP: s.workshop_name,
-                customer_messages.ENV_SENDER: bootstrap.CUSTOMER_SENDER,
-                publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
             }
         )
 
-    def _set_resource_environment(self) -> None:
-        assert self.resources is not None
-        os.environ.update({"TABLE_NAME": self.resources.table_name, "TOPIC_ARN": self.resources.topic_arn})
-
     def _routes(self) -> list[BaseRoute]:
         assert self.outbox is not None
-        self._set_resource_environment()
 
         async def amplify_outputs(_: Request) -> Response:
             return JSONResponse(self.outputs, headers={"Cache-Control": "no-cache"})
@@ -187,6 +207,17 @@ class LocalStack:
             *static.routes(connect_src=(self.settings.realtime_url, self.resources.endpoint_url)),
         ]
 
+    def _api_config_with_values(self) -> dict[str, Any]:
+        """api_config.json with each Lambda data source's declared variable names given their values."""
+        config = api_config()
+        sources = {
+            name: {**source, "environment": self._function_environment(source.get("environment") or [])}
+            if source.get("type") == "AWS_LAMBDA"
+            else source
+            for name, source in config["dataSources"].items()
+        }
+        return {**config, "dataSources": sources}
+
     def _engine_app(self, routes: list[BaseRoute]) -> Starlette:
         from appsync_local.engine import create_app
         from appsync_local.engine.settings import CognitoSettings, EngineSettings, IamPrincipal
@@ -197,7 +228,7 @@ class LocalStack:
         publisher = f"{PUBLISHER_FUNCTION}-role"
         limits = api_config()["limits"]  # the deployed API's limits, enforced locally the same way
         engine_settings = EngineSettings(
-            api_config=api_config(),
+            api_config=self._api_config_with_values(),
             schema_sdl=schema_sdl(),
             api_keys={s.api_key: datetime.fromtimestamp(s.api_key_expires, UTC)},
             cognito=CognitoSettings.for_moto(
@@ -220,9 +251,8 @@ class LocalStack:
             port=s.port or None,  # PORT=0: the port is not known here
             # the deployed API's body limit (its WAF rule's), so local refuses what AWS would
             max_request_body_bytes=api_config()["limits"]["maxRequestBodyBytes"],
-            # resolvers.handler keeps no per-event state outside its per-invocation router
-            # (tests/resolvers prove concurrent calls stay apart), so it may run like several instances
-            lambda_concurrency=RESOLVER_CONCURRENCY,
+            lambda_environment=self._lambda_environment(),
+            lambda_concurrency=RESOLVER_CONCURRENCY,  # worker processes per function
             # a mutation's write is committed before its response: publish it now, not at the next poll
             after_mutation=self.poller.wake if self.poller else None,
         )

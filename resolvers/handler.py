@@ -7,7 +7,7 @@ cannot say: tracking-token checks, hiding `customer` from non-staff callers, and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,8 @@ from .errors import (
 )
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
-STAFF_GROUP = "staff"
+# api_config.json "staffGroup", set by the CDK app and the local stack; tests/resolvers check the default.
+STAFF_GROUP = os.environ.get("STAFF_GROUP", "staff")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Caller:
 
 
 def caller_of(identity: Any) -> Caller:
-    """Staff = a Cognito user-pool identity in the group "staff"; API key (null), IAM etc. are not."""
+    """Staff = a Cognito user-pool identity in the group STAFF_GROUP; API key (null), IAM etc. are not."""
     if not isinstance(identity, Mapping) or "userArn" in identity or "claims" not in identity:
         return Caller(staff=False)
     claims = identity.get("claims") or {}
@@ -153,41 +154,55 @@ def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[st
     return None
 
 
-ROUTES: dict[tuple[str, str], Callable[[Caller, Mapping[str, Any]], Any]] = {
-    ("Query", "ticket"): get_ticket,
-    ("Query", "tickets"): list_tickets,
-    ("Query", "ticketByReference"): ticket_by_reference,
-    ("Mutation", "createTicket"): create_ticket,
-    ("Mutation", "updateTicketStatus"): update_ticket_status,
-    ("Mutation", "requestTrackingLink"): request_tracking_link,
-    ("Mutation", "setNotifyBy"): set_notify_by,
-    ("Subscription", "onTicketUpdated"): subscribe_ticket_updated,
-}
-
-
 # --------------------------------------------------------------------------------------------- entry point
 
-
-def build_router() -> AppSyncResolver:
-    """A fresh router for one invocation.
-
-    Thread safety: Powertools keeps the current event on the router (`app.current_event`, and
-    class-level `Router.current_event`). The local runtime calls lambda_handler from several threads,
-    so one shared router would let an invocation read another's event (identity included). A router
-    per invocation isolates them without serialising requests as a lock would; our functions read
-    only their own instance's `current_event`. Building one costs a few dict insertions.
-    """
-    app = AppSyncResolver()
-    for (type_name, field_name), fn in ROUTES.items():
-        app.resolver(type_name=type_name, field_name=field_name)(_bind(app, fn))
-    return app
+# Powertools' standard module-level router: each Lambda instance runs one event at a time (locally too:
+# every emulated instance is a process of its own), so the event it keeps between calls is never shared.
+app = AppSyncResolver()
 
 
-def _bind(app: AppSyncResolver, fn: Callable[[Caller, Mapping[str, Any]], Any]) -> Callable[..., Any]:
-    def call(**arguments: Any) -> Any:
-        return fn(caller_of(app.current_event.raw_event.get("identity")), arguments)
+def _caller() -> Caller:
+    return caller_of(app.current_event.raw_event.get("identity"))
 
-    return call
+
+@app.resolver(type_name="Query", field_name="ticket")
+def _get_ticket(**arguments: Any) -> Any:
+    return get_ticket(_caller(), arguments)
+
+
+@app.resolver(type_name="Query", field_name="tickets")
+def _list_tickets(**arguments: Any) -> Any:
+    return list_tickets(_caller(), arguments)
+
+
+@app.resolver(type_name="Query", field_name="ticketByReference")
+def _ticket_by_reference(**arguments: Any) -> Any:
+    return ticket_by_reference(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="createTicket")
+def _create_ticket(**arguments: Any) -> Any:
+    return create_ticket(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="updateTicketStatus")
+def _update_ticket_status(**arguments: Any) -> Any:
+    return update_ticket_status(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="requestTrackingLink")
+def _request_tracking_link(**arguments: Any) -> Any:
+    return request_tracking_link(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="setNotifyBy")
+def _set_notify_by(**arguments: Any) -> Any:
+    return set_notify_by(_caller(), arguments)
+
+
+@app.resolver(type_name="Subscription", field_name="onTicketUpdated")
+def _subscribe_ticket_updated(**arguments: Any) -> Any:
+    return subscribe_ticket_updated(_caller(), arguments)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
@@ -198,7 +213,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     if request_id:
         log["requestId"] = str(request_id)
     try:
-        result = build_router().resolve(event, context)
+        result = app.resolve(event, context)
     except PitstopError as exc:
         logger.info("refused", extra={**log, "errorType": type(exc).__name__})
         raise

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import aws
+from .events import TICKET_CREATED
 
-EVENT_TICKET_CREATED = "TICKET_CREATED"
 MAX_SUBJECT = 99  # SNS: "must be less than 100 characters", ASCII, no line breaks
 QUOTE_START = "----- customer's description (their words, not checked) -----"
 QUOTE_END = "----- end of the customer's description -----"
@@ -119,7 +119,7 @@ def send(mail: StaffMail, limits: aws.CallLimits | None = None) -> str:
         Subject=mail.subject,
         Message=mail.message,
         MessageAttributes={
-            "event": {"DataType": "String", "StringValue": EVENT_TICKET_CREATED},
+            "event": {"DataType": "String", "StringValue": TICKET_CREATED},
             "status": {"DataType": "String", "StringValue": "SUBMITTED"},
         },
     )

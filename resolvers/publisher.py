@@ -33,39 +33,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from . import aws, comms, comms_store, customer_messages, publisher_settings, store
+from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
-
-PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
-  publishTicketChange(ticket: $ticket) {
-    id
-    reference
-    status
-    vehicle { make model year vin licensePlate mileage }
-    description
-    customer { name email phone notifyBy }
-    history { status at by note internalNote }
-    notifications { channel event to status at }
-    version
-    createdAt
-    updatedAt
-  }
-}"""
-_TICKET_FIELDS = (
-    "id",
-    "reference",
-    "status",
-    "vehicle",
-    "description",
-    "customer",
-    "history",
-    "notifications",
-    "version",
-    "createdAt",
-    "updatedAt",
-)
 
 
 RECORD_CALLS = 1 + customer_messages.CHANNEL_CALLS  # the publish, then a message per channel
@@ -78,7 +50,7 @@ class PublishError(Exception):
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted, and
     the staff fields that are non-null in the schema filled as the resolver fills them (tickets.view)."""
-    ticket = {k: item[k] for k in _TICKET_FIELDS if item.get(k) is not None}
+    ticket = {k: item[k] for k in INPUT_FIELDS if item.get(k) is not None}
     ticket.setdefault("notifications", [])
     if isinstance(ticket.get("customer"), Mapping):
         ticket["customer"] = {**ticket["customer"], "notifyBy": comms.notify_by(ticket["customer"])}
@@ -97,7 +69,7 @@ def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]
         raise PublishError("GRAPHQL_URL must be an http(s) URL")
     region = aws.region()
     body = json.dumps(
-        {"query": PUBLISH_MUTATION, "operationName": "PublishTicketChange", "variables": {"ticket": ticket}}
+        {"query": PUBLISH_MUTATION, "operationName": OPERATION_NAME, "variables": {"ticket": ticket}}
     ).encode()
     credentials = aws.credentials()
     if credentials is None:

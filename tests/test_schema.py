@@ -95,3 +95,23 @@ def test_every_resolver_in_config_is_a_schema_field(schema: GraphQLSchema) -> No
     for coordinate in api_config()["resolvers"]:
         type_name, field_name = coordinate.split(".")
         assert field_name in schema.get_type(type_name).fields, coordinate
+
+
+def test_every_cognito_groups_list_is_the_staff_group_of_api_config() -> None:
+    """The directives cannot read api_config.json: every `cognito_groups` list must be [staffGroup]."""
+    from graphql import ListValueNode, StringValueNode, parse, visit
+    from graphql.language import Visitor
+
+    lists: list[list[str]] = []
+
+    class Groups(Visitor):
+        def enter_argument(self, node, *_args) -> None:
+            if node.name.value == "cognito_groups":
+                assert isinstance(node.value, ListValueNode)
+                lists.append([v.value for v in node.value.values if isinstance(v, StringValueNode)])
+
+    from pitstop_local.config import schema_sdl
+
+    visit(parse(schema_sdl()), Groups())
+    assert lists, "schema.graphql names no cognito_groups"
+    assert all(groups == [api_config()["staffGroup"]] for groups in lists), lists

@@ -17,6 +17,7 @@ from cdk_app.lambda_package import bytecode_report, runtime_python, runtime_vers
 from cdk_app.settings import Settings
 from cdk_app.site import Site
 from cdk_app.stack import amplify_outputs
+from resolvers.events import TICKET_CREATED
 
 
 def _ref_name(value) -> str:
@@ -332,7 +333,7 @@ def test_staff_email_subscriptions_only_for_new_tickets(synth: Synth) -> None:
     assert sorted(s["Endpoint"] for s in subs) == sorted(STAFF_EMAILS)
     for s in subs:
         assert s["Protocol"] == "email"
-        assert s["FilterPolicy"] == {"event": ["TICKET_CREATED"]}
+        assert s["FilterPolicy"] == {"event": [TICKET_CREATED]}
 
 
 # --- site -----------------------------------------------------------------------------------------

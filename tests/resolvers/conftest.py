@@ -11,9 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
 
-from pitstop_local import bootstrap, moto_server
+from pitstop_local import bootstrap, moto_patches
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
@@ -56,8 +55,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     is atomic per item and serializable per transaction; the tests that run writers concurrently
     model that by serialising moto's backend calls.
     """
-    for name, method in moto_server.linearized_dynamodb_methods().items():
-        monkeypatch.setattr(DynamoDBBackend, name, method)
+    moto_patches.linearize_dynamodb(monkeypatch.setattr)
     with mock_aws():
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
         yield

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pytest
-from conftest import REGION
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
@@ -17,6 +16,7 @@ from test_stream_publisher import endpoint, settings_env, stream_event  # noqa: 
 from resolvers import comms, comms_store, publisher, store, tickets
 
 pytestmark = pytest.mark.usefixtures("table", "settings_env", "inbox", "endpoint")
+REGION = "us-east-1"  # the resolvers tests' region (tests/resolvers/conftest.py)
 LINK_RE = re.compile(r"https://shop\.example\.com/track#id=([A-Za-z0-9_-]+)&token=([A-Za-z0-9_-]+)")
 
 

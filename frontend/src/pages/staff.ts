@@ -18,13 +18,13 @@ import { formatAge, formatDateTime, h, replaceChildren, setTitle, timeElement } 
 import { STATUSES, STATUS_LABEL, allowedNext, isStatus } from '../lifecycle';
 import type { TicketStatus } from '../lifecycle';
 import { NOTE_MAX_LENGTH } from '../limits';
+import { STAFF_GROUP } from '../staffGroup';
 import { mailtoHref } from '../mailto';
 import { TOTP_ISSUER, readCode, totpCodeInput, totpSetupDetails } from '../totp';
 import { onConnectionState, onResync } from '../realtime';
 
 const PAGE_SIZE = 10;
 export const STALE_SUBMITTED_MS = 2 * 60 * 60 * 1000;
-const STAFF_GROUP = 'staff';
 
 export async function renderStaff(root: HTMLElement, config: AppConfig): Promise<void> {
   setTitle('Staff');

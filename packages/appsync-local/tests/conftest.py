@@ -41,6 +41,5 @@ def client(keys: Keys) -> Iterator[TestClient]:
 def events() -> Iterator[list[dict[str, Any]]]:
     import engine_fake_recorder
 
-    engine_fake_recorder.EVENTS.clear()
-    engine_fake_recorder.CONTEXTS.clear()
-    yield engine_fake_recorder.EVENTS
+    engine_fake_recorder.clear()
+    yield engine_fake_recorder.Events()  # type: ignore[misc]

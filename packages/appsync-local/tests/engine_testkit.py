@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import engine_fake_recorder  # noqa: E402
 from appsync_local.engine import CognitoSettings, EngineSettings, IamPrincipal  # noqa: E402
 
 API_KEY = "da2-enginetestkey"
@@ -90,6 +91,8 @@ def make_settings(keys: Keys, **overrides: Any) -> EngineSettings:
             )
         },
         "region": REGION,
+        # what every function gets besides its declared environment (the fake resolver's recorder file)
+        "lambda_environment": {engine_fake_recorder.VARIABLE: str(engine_fake_recorder.PATH)},
         "api_config": API_CONFIG,
         "schema_sdl": SCHEMA_SDL,
     }

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 from appsync_local.engine import lambda_runtime
-from appsync_local.engine.lambda_runtime import LambdaRuntime, MarshalError, marshal
+from appsync_local.engine.lambda_runtime import (
+    LambdaCrash,
+    LambdaError,
+    LambdaRuntime,
+    LambdaTimeout,
+    MarshalError,
+    marshal,
+)
 
 HANDLER = """
 from . import answer
@@ -71,28 +78,118 @@ def test_handler_path_must_name_a_function() -> None:
         LambdaRuntime("handler")
 
 
-SLOW_HANDLER = """
-import threading, time
-state = {"running": 0, "peak": 0}
-lock = threading.Lock()
+PROBE_HANDLER = """
+import http.client  # the standard library's, not a same-named module of the emulator's
+import os, pathlib, time
 
 def lambda_handler(event, context):
-    with lock:
-        state["running"] += 1
-        state["peak"] = max(state["peak"], state["running"])
-    time.sleep(0.05)
-    with lock:
-        state["running"] -= 1
-    return state["peak"]
+    action = event.get("action")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    if action == "exit":
+        os._exit(3)
+    if action == "raise":
+        raise KeyError("missing")
+    if action == "meet":  # wait until `count` invocations are in their handlers at once
+        folder = pathlib.Path(event["folder"])
+        (folder / str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(list(folder.iterdir())) < event["count"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return {"pid": os.getpid(), "environ": dict(os.environ)}
 """
 
 
-@pytest.mark.parametrize("concurrency", [1, 3])
-def test_concurrency_bounds_overlapping_invocations(package: Any, concurrency: int) -> None:
-    """1 = one instance, one event at a time; N = at most N at once (and N are reached)."""
+@pytest.fixture
+def probe(package: Any) -> str:
     root, name = package
-    (root / name / "slow.py").write_text(SLOW_HANDLER)
-    runtime = LambdaRuntime(f"{name}.slow.lambda_handler", concurrency=concurrency)
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        peaks = list(pool.map(runtime.invoke, [{}] * 12))
-    assert max(peaks) == concurrency
+    (root / name / "probe.py").write_text(PROBE_HANDLER)
+    return f"{name}.probe.lambda_handler"
+
+
+def test_a_function_sees_only_its_declared_environment(probe: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVER_ONLY_SECRET", "server")
+    resolver = LambdaRuntime(probe, function_name="resolver", memory_mb=256, environment={"TABLE_NAME": "t"})
+    publisher = LambdaRuntime(probe, function_name="publisher", environment={"TOPIC_ARN": "arn:topic"})
+    try:
+        seen = resolver.invoke({})["environ"]
+        other = publisher.invoke({})["environ"]
+    finally:
+        resolver.stop()
+        publisher.stop()
+    assert seen["TABLE_NAME"] == "t" and "TOPIC_ARN" not in seen
+    assert other["TOPIC_ARN"] == "arn:topic" and "TABLE_NAME" not in other
+    assert "SERVER_ONLY_SECRET" not in seen and "SERVER_ONLY_SECRET" not in other
+    assert seen["AWS_LAMBDA_FUNCTION_NAME"] == "resolver" and seen["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert "SERVER_ONLY_SECRET" in os.environ  # the server's environment is untouched
+
+
+def test_timeout_fails_the_invocation_and_the_next_one_gets_a_fresh_worker(probe: str) -> None:
+    runtime = LambdaRuntime(probe, timeout_seconds=1.0)
+    try:
+        first = runtime.invoke({})["pid"]
+        with pytest.raises(LambdaTimeout, match=r"^Task timed out after 1\.00 seconds$"):
+            runtime.invoke({"action": "sleep", "seconds": 30})
+        assert runtime.invoke({})["pid"] != first
+    finally:
+        runtime.stop()
+    assert runtime.loads == 2
+
+
+def test_crash_fails_the_invocation_and_the_next_one_gets_a_fresh_worker(probe: str) -> None:
+    runtime = LambdaRuntime(probe)
+    try:
+        with pytest.raises(LambdaCrash, match="Runtime exited with error: exit status 3"):
+            runtime.invoke({"action": "exit"})
+        assert runtime.invoke({})["pid"] > 0
+    finally:
+        runtime.stop()
+
+
+def test_a_raised_error_is_reported_by_its_class_name_and_the_worker_stays_warm(probe: str) -> None:
+    runtime = LambdaRuntime(probe)
+    try:
+        with pytest.raises(LambdaError) as raised:
+            runtime.invoke({"action": "raise"})
+        assert raised.value.error_type == "KeyError" and str(raised.value) == "'missing'"
+        runtime.invoke({})
+    finally:
+        runtime.stop()
+    assert runtime.loads == 1
+
+
+def test_memory_over_the_declared_size_fails_the_invocation(probe: str) -> None:
+    runtime = LambdaRuntime(probe, memory_mb=1)  # any Python process uses more
+    try:
+        with pytest.raises(LambdaCrash, match="signal: killed"):
+            runtime.invoke({})
+    finally:
+        runtime.stop()
+    assert runtime.peak_memory_mb > 1
+
+
+def test_a_warm_worker_is_reused(probe: str) -> None:
+    runtime = LambdaRuntime(probe, concurrency=3)
+    try:
+        pids = {runtime.invoke({})["pid"] for _ in range(5)}
+    finally:
+        runtime.stop()
+    assert len(pids) == 1 and runtime.loads == 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrent_invocations_use_at_most_concurrency_workers(
+    probe: str, tmp_path: Path, concurrency: int
+) -> None:
+    """N at once run in N workers (they meet in their handlers), never more; the rest wait."""
+    folder = tmp_path / "meet"
+    folder.mkdir()
+    runtime = LambdaRuntime(probe, concurrency=concurrency)
+    event = {"action": "meet", "folder": str(folder), "count": concurrency}
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            pids = {result["pid"] for result in pool.map(runtime.invoke, [event] * 12)}
+    finally:
+        runtime.stop()
+    assert len(pids) == concurrency == runtime.loads
+    assert len(list(folder.iterdir())) == concurrency

@@ -54,7 +54,7 @@ def test_moto_tokens_verify(moto_endpoint: str) -> None:
     settings = EngineSettings(
         api_config=API_CONFIG,
         schema_sdl=SCHEMA_SDL,
-        cognito=CognitoSettings.for_moto(moto_endpoint, REGION, pool, client_ids=[client_id])
+        cognito=CognitoSettings.for_moto(moto_endpoint, REGION, pool, client_ids=[client_id]),
     )
     authenticator = Authenticator(settings)
 

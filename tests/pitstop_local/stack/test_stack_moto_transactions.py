@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pitstop_local import bootstrap, moto_server
+from pitstop_local import bootstrap, moto_patches, moto_server
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,8 @@ def test_checked_transactions_never_copy_a_table(monkeypatch: pytest.MonkeyPatch
     path must not, whether the transaction passes or is cancelled. In-process, with a spy on the `copy`
     module moto uses; moto's own path (a repeated key) shows the spy sees copies."""
     from moto import mock_aws
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
+
+    models, Table = moto_patches.models, moto_patches.Table
 
     copied: list[str] = []
 
@@ -75,7 +75,7 @@ def test_checked_transactions_never_copy_a_table(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(
         models.DynamoDBBackend, "transact_write_items", models.DynamoDBBackend.transact_write_items
     )
-    moto_server._transactions_without_table_copies()
+    moto_patches.transactions_without_table_copies()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():

@@ -15,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from pitstop_local import bootstrap, moto_server, outbox
+from resolvers.events import TICKET_CREATED
 
 
 def free_port() -> int:
@@ -61,9 +62,9 @@ def publish(served: dict[str, Any], subject: str, event: str) -> None:
 
 
 def test_only_ticket_created_reaches_the_outbox_newest_last(served_outbox: dict[str, Any]) -> None:
-    publish(served_outbox, "first", "TICKET_CREATED")
+    publish(served_outbox, "first", TICKET_CREATED)
     publish(served_outbox, "ignored", "TICKET_UPDATED")
-    publish(served_outbox, "second", "TICKET_CREATED")
+    publish(served_outbox, "second", TICKET_CREATED)
     listed = httpx.get(f"{served_outbox['base']}{outbox.OUTBOX_PATH}").json()
     assert [m["subject"] for m in listed][-2:] == ["first", "second"]
     assert all(m["subject"] != "ignored" for m in listed)
@@ -80,7 +81,7 @@ def test_subscription_is_http_with_the_filter_policy(served_outbox: dict[str, An
     box = served_outbox["box"]
     assert sub["Protocol"] == "http" and sub["Endpoint"] == box.endpoint(served_outbox["base"])
     attributes = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
-    assert json.loads(attributes["FilterPolicy"]) == {"event": ["TICKET_CREATED"]}
+    assert json.loads(attributes["FilterPolicy"]) == {"event": [TICKET_CREATED]}
 
 
 def test_foreign_or_malformed_deliveries_are_refused(served_outbox: dict[str, Any]) -> None:

@@ -237,8 +237,8 @@ class _Checker:
                 self.fail(f"{where}.environment.{key}", "must be a string (Lambda variables are strings)")
         if "timeoutSeconds" in spec:
             self.integer(spec["timeoutSeconds"], f"{where}.timeoutSeconds", TIMEOUT_RANGE)
-        if "memoryMb" in spec:
-            self.integer(spec["memoryMb"], f"{where}.memoryMb", MEMORY_RANGE)
+        if "memorySize" in spec:
+            self.integer(spec["memorySize"], f"{where}.memorySize", MEMORY_RANGE)
         if "concurrency" in spec:
             self.integer(spec["concurrency"], f"{where}.concurrency", (1, 1000))
 

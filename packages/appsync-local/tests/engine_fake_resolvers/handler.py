@@ -37,11 +37,7 @@ def _query_ticket(args: dict[str, Any], event: dict[str, Any]) -> Any:
     if ticket_id == "denied":
         raise errors.UnauthorizedException("secret detail")
     if ticket_id == "slow":
-        gauge = engine_fake_recorder.CONCURRENCY
-        gauge["active"] += 1
-        gauge["max"] = max(gauge["max"], gauge["active"])
         time.sleep(0.1)
-        gauge["active"] -= 1
     if ticket_id == "bad-date":
         return {**ticket(ticket_id), "createdAt": "yesterday"}
     if ticket_id == "partial":
@@ -52,8 +48,7 @@ def _query_ticket(args: dict[str, Any], event: dict[str, Any]) -> Any:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-    engine_fake_recorder.EVENTS.append(event)
-    engine_fake_recorder.CONTEXTS.append(context)
+    engine_fake_recorder.record(event, context)
     info = event["info"]
     field = f"{info['parentTypeName']}.{info['fieldName']}"
     args = event["arguments"]

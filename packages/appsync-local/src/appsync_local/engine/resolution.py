@@ -15,7 +15,7 @@ from .context import RequestContext
 from .directives import FieldAuthorizer
 from .errors import AppSyncError, unauthorized_field
 from .events import build_event
-from .lambda_runtime import LambdaRuntime, MarshalError
+from .lambda_runtime import LambdaCrash, LambdaError, LambdaRuntime, LambdaTimeout, MarshalError
 from .settings import EngineSettings
 from .variables import with_unsupplied_as_null
 
@@ -31,6 +31,22 @@ class Route:
     argument: str | None = None  # NONE: the argument returned as the result
 
 
+def lambda_function(name: str, source: dict[str, Any], settings: EngineSettings) -> LambdaRuntime:
+    """An AWS_LAMBDA data source's function, as declared: `handler`, `functionName`, `environment`
+    (its variables and values), `timeoutSeconds`, `memorySize`, `concurrency`; the engine's settings give the
+    defaults and what every function gets besides (credentials, endpoint)."""
+    return LambdaRuntime(
+        str(source["handler"]),
+        function_name=str(source.get("functionName") or name),
+        region=settings.region,
+        account_id=settings.account_id,
+        memory_mb=int(source.get("memorySize") or settings.lambda_memory_mb),
+        timeout_seconds=float(source.get("timeoutSeconds") or settings.lambda_timeout_seconds),
+        environment={**settings.lambda_environment, **(source.get("environment") or {})},
+        concurrency=int(source.get("concurrency") or settings.lambda_concurrency),
+    )
+
+
 def build_routes(settings: EngineSettings) -> dict[tuple[str, str], Route]:
     config = settings.config()
     runtimes: dict[str, LambdaRuntime] = {}
@@ -40,16 +56,7 @@ def build_routes(settings: EngineSettings) -> dict[tuple[str, str], Route]:
         source = config.get("dataSources", {}).get(source_name, {})
         if source.get("type") == "AWS_LAMBDA":
             if source_name not in runtimes:
-                runtimes[source_name] = LambdaRuntime(
-                    str(source["handler"]),
-                    function_name=str(source.get("functionName") or source_name),
-                    region=settings.region,
-                    account_id=settings.account_id,
-                    memory_mb=settings.lambda_memory_mb,
-                    timeout_seconds=settings.lambda_timeout_seconds,
-                    environment=settings.lambda_environment,
-                    concurrency=settings.lambda_concurrency,
-                )
+                runtimes[source_name] = lambda_function(source_name, source, settings)
             routes[(type_name, field_name)] = Route("AWS_LAMBDA", runtime=runtimes[source_name])
         elif source.get("type") == "NONE":
             argument = config.get("noneResolverResult", {}).get(coordinate)
@@ -101,22 +108,15 @@ class FieldResolver:
 
 
 async def invoke_lambda(runtime: LambdaRuntime, event: dict[str, Any], settings: EngineSettings) -> Any:
-    """Run the handler in a worker thread; map a raised exception to AppSync's field error."""
+    """Run the handler in its function's worker; map its failure to AppSync's field error."""
     try:
-        return await asyncio.wait_for(
-            asyncio.to_thread(runtime.invoke, event), settings.lambda_timeout_seconds
-        )
-    except TimeoutError as exc:
-        raise AppSyncError(
-            f"Task timed out after {settings.lambda_timeout_seconds:.2f} seconds", "Lambda:Unhandled"
-        ) from exc
-    except MarshalError as exc:
+        return await asyncio.to_thread(runtime.invoke, event)
+    except (LambdaTimeout, LambdaCrash, MarshalError) as exc:
         raise AppSyncError(str(exc), "Lambda:Unhandled") from exc
     except Exception as exc:
-        error_type = "Lambda:Unhandled" if settings.lambda_unhandled_error_type else type(exc).__name__
-        message = (
-            UNAUTHORIZED_EXCEPTION_MESSAGE if type(exc).__name__ == "UnauthorizedException" else str(exc)
-        )
+        raised = exc.error_type if isinstance(exc, LambdaError) else type(exc).__name__
+        error_type = "Lambda:Unhandled" if settings.lambda_unhandled_error_type else raised
+        message = UNAUTHORIZED_EXCEPTION_MESSAGE if raised == "UnauthorizedException" else str(exc)
         log.debug("resolver %s raised %s: %s", event["info"]["fieldName"], error_type, message)
         raise AppSyncError(message, error_type) from exc
 

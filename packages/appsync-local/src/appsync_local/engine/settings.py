@@ -75,11 +75,14 @@ class EngineSettings:
     # Lambda emulation
     function_name: str = "resolver"
     account_id: str = "000000000000"  # in the resolver function's ARN (context.invoked_function_arn)
+    # defaults for a data source that declares no timeoutSeconds / memorySize (Lambda's own: 3 s, 128 MB)
     lambda_timeout_seconds: float = 30.0
     lambda_memory_mb: int = 512
-    lambda_concurrency: int = 1  # concurrent invocations; >1 only for handlers without per-event globals
+    lambda_concurrency: int = 1  # worker processes per function (concurrent invocations); more wait
     lambda_unhandled_error_type: bool = False  # True: errorType "Lambda:Unhandled" (older AppSync reports)
-    lambda_environment: dict[str, str] = field(default_factory=dict)  # set in os.environ before invoking
+    # given to every function besides its declared `environment` (e.g. credentials, AWS_ENDPOINT_URL);
+    # a function sees nothing else of the server's environment
+    lambda_environment: dict[str, str] = field(default_factory=dict)
     # limits (APPSYNC-NOTES §2, §4)
     max_query_tokens: int = 15_000  # "Maximum char length exceeded" over it (APPSYNC-NOTES §2)
     # AppSync's per-API queryDepthLimit (1..75; unset: none) and resolverCountLimit (1..10000; unset:

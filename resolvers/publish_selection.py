@@ -1,0 +1,31 @@
+"""GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""
+
+OPERATION_NAME = "PublishTicketChange"
+INPUT_FIELDS = (
+    "id",
+    "reference",
+    "status",
+    "vehicle",
+    "description",
+    "customer",
+    "history",
+    "notifications",
+    "version",
+    "createdAt",
+    "updatedAt",
+)
+PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
+  publishTicketChange(ticket: $ticket) {
+    id
+    reference
+    status
+    vehicle { make model year vin licensePlate mileage }
+    description
+    customer { name email phone notifyBy }
+    history { status at by note internalNote }
+    version
+    createdAt
+    updatedAt
+    notifications { channel event to status at }
+  }
+}"""
