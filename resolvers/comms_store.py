@@ -27,6 +27,7 @@ from .errors import TICKET_NOT_FOUND, ConflictError, NotFoundError
 LIMITS: dict[str, Any] = json.loads((Path(__file__).with_name("limits.json")).read_text(encoding="utf-8"))
 LINK_ENTITY, LINK_REQUEST_ENTITY, CLAIM_ENTITY = "LINK", "LINKREQ", "NOTIF"
 PENDING = "PENDING"
+CLAIM_PREFIX, LINK_PREFIX, LINK_REQUEST_PREFIX = "NOTIF#", "LINK#", "LINKREQ#"
 LINK_REQUEST_TTL_SECONDS = 2 * 3600  # an hour's counter, kept a little longer than its hour
 _UPDATE_ATTEMPTS = 3
 
@@ -52,7 +53,7 @@ def issue_link(ticket_id: str, now: float | None = None) -> str:
     token = new_link_token()
     expires = int((now or time.time()) + float(LIMITS["trackingLinkDays"]) * 86400)
     item = {
-        "pk": f"LINK#{tickets.hash_token(token)}",
+        "pk": f"{LINK_PREFIX}{tickets.hash_token(token)}",
         "entity": LINK_ENTITY,
         "ticketId": ticket_id,
         "expiresAt": expires,
@@ -71,7 +72,7 @@ def link_opens(token: Any, ticket_id: str) -> bool:
         return False
     resp = _ddb().get_item(
         TableName=store.table_name(),
-        Key={"pk": {"S": f"LINK#{tickets.hash_token(token)}"}},
+        Key={"pk": {"S": f"{LINK_PREFIX}{tickets.hash_token(token)}"}},
         ConsistentRead=True,
     )
     item = dynamo_json.deserialize_item(resp["Item"]) if resp.get("Item") else None
@@ -96,7 +97,7 @@ def record_link_request(reference: str, contact_hash: str, now: float | None = N
     try:
         _ddb().update_item(
             TableName=store.table_name(),
-            Key={"pk": {"S": f"LINKREQ#{reference}#{hour_bucket(at)}"}},
+            Key={"pk": {"S": f"{LINK_REQUEST_PREFIX}{reference}#{hour_bucket(at)}"}},
             UpdateExpression=(
                 "SET entity = :entity, #reference = :reference, contactHash = :contact, "
                 "requestedAt = :at, expiresAt = :expires ADD #count :one"
@@ -159,7 +160,7 @@ def set_notify_by(ticket_id: str, notify_by: list[str]) -> dict[str, Any]:
 
 
 def claim_key(ticket_id: str, event: str, version: str, channel: str) -> str:
-    return f"NOTIF#{ticket_id}#{event}#{version}#{channel}"
+    return f"{CLAIM_PREFIX}{ticket_id}#{event}#{version}#{channel}"
 
 
 def claim(key: str, ttl_seconds: float) -> str:
