@@ -17,8 +17,10 @@ and to one staff onTicketActivity subscription (all 6).
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .common import RESOLVER_ENV, Figure, at_most, info, patched_env
@@ -66,16 +68,20 @@ COGNITO_PLUS_PER_MAU = 0.02
 DYNAMODB_PER_GB_MONTH = 0.25
 S3_PER_GB_MONTH = 0.023
 # Function sizes as the CDK app declares them (cdk_app/functions.py default, cdk_app/notifications.py).
-RESOLVER_MEMORY_GB = 512 / 1024
-PUBLISHER_MEMORY_GB = 256 / 1024
+_ROOT = Path(__file__).resolve().parent.parent
+_API_CONFIG = json.loads((_ROOT / "api_config.json").read_text(encoding="utf-8"))
+RESOLVER_MEMORY_GB = _API_CONFIG["dataSources"]["resolverLambda"]["memorySize"] / 1024
+PUBLISHER_MEMORY_GB = _API_CONFIG["publisher"]["memorySize"] / 1024
+# X-Ray as deployed: cdk.json's context `tracing` (Settings reads the same value)
+TRACING = bool(json.loads((_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"].get("tracing", False))
 
 VIEWS, CHANGES, WATCH_MINUTES, STAFF_WATCHERS = 5, 5, 60, 1
 
 # ----------------------------------------------------------------------------- the workshop's month
 TICKETS_PER_MONTH = 500
-# Web ACL rules as the CDK app declares them (cdk_app/waf.py): 2 rate-based, 1 body size, 3 AWS
+# Web ACL rules as the CDK app declares them (cdk_app/waf.py): 2 rate-based, 1 body size, 2 AWS
 # managed rule groups. The one number to change when the firewall changes.
-WAF_RULES = 6
+WAF_RULES = 5
 KMS_KEYS = 1  # the SNS topic's key (cdk_app/notifications.py); the table and buckets use AWS-owned keys
 STAFF_USERS = 5  # Cognito monthly active users; customers use the API key, not Cognito
 # The staff console is open, subscribed to onTicketActivity, 8 hours a working day (22 a month).
@@ -119,8 +125,12 @@ def _units(size: int, per: int) -> int:
     return max(1, math.ceil(size / per))
 
 
-def breakdown(durations_ms: dict[str, float], sizes: dict[str, int]) -> dict[str, Any]:
-    """Cost lines per ticket. durations_ms: create, view, change, publish (p50 from figure 3)."""
+def breakdown(
+    durations_ms: dict[str, float], sizes: dict[str, int], tracing: bool | None = None
+) -> dict[str, Any]:
+    """Cost lines per ticket. durations_ms: create, view, change, publish (p50 from figure 3).
+    tracing: X-Ray on (`-c tracing=true`); None: as cdk.json deploys it."""
+    tracing = TRACING if tracing is None else tracing
     events = 1 + CHANGES  # committed changes: stream records, publish mutations
     ops = 1 + VIEWS + CHANGES + events
     messages = CHANGES + STAFF_WATCHERS * events
@@ -162,7 +172,7 @@ def breakdown(durations_ms: dict[str, float], sizes: dict[str, int]) -> dict[str
         "sns_email": (1, SNS_PER_EMAIL),
         "kms_requests": (KMS_REQUESTS_PER_PUBLISH, KMS_PER_REQUEST),
         "waf_requests": (waf_requests, WAF_PER_REQUEST),
-        "xray_traces": (traces, XRAY_PER_TRACE),
+        "xray_traces": (traces if tracing else 0, XRAY_PER_TRACE),
         "logs_ingested_gb": (invocations * LOG_BYTES_PER_INVOCATION / 1e9, LOGS_PER_GB_INGESTED),
         "cloudfront_requests": (CUSTOMER_PAGE_LOADS * PAGE_REQUESTS, CLOUDFRONT_PER_HTTPS_REQUEST),
         "cloudfront_functions": (CUSTOMER_PAGE_LOADS * PAGE_REQUESTS, CLOUDFRONT_PER_FUNCTION_INVOCATION),
@@ -263,6 +273,11 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
             "cost: request path only (AppSync, Lambda, DynamoDB, SNS) / design floor",
             sum(v for k, v in usd.items() if k not in OPERATIONS_LINES)
             / result["floor_usd_per_1000_tickets"],
+            "x",
+        ),
+        info(
+            "cost: variable cost per 1,000 tickets / design floor, with X-Ray tracing on (-c tracing=true)",
+            breakdown(durations, sizes, tracing=True)["variable_over_floor"],
             "x",
         ),
         info("cost: fixed part of the month (WAF, KMS, Cognito, storage)", month["total_fixed_usd"], "USD"),

@@ -61,7 +61,7 @@ class Api(Construct):
             name=f"pitstop-{settings.stage}",
             definition=appsync.Definition.from_file(str(settings.root / config["schema"])),
             authorization_config=self._authorization(settings, config, user_pool),
-            xray_enabled=True,
+            xray_enabled=settings.tracing,
             # AppSync refuses deeper or wider documents before any resolver runs.
             query_depth_limit=limits["queryDepthLimit"],
             resolver_count_limit=limits["resolverCountLimit"],

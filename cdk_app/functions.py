@@ -106,7 +106,7 @@ def python_function(
         memory_size=memory_size,
         reserved_concurrent_executions=reserved_concurrency,
         timeout=timeout,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
         environment={

@@ -81,6 +81,9 @@ class Settings:
     allow_password_auth: bool = True
     log_retention_days: int = 30
     publisher_reserved_concurrency: int = 0
+    # X-Ray (AppSync + Lambda active tracing): off unless `-c tracing=true`. At a workshop's pace the
+    # default sampling rule records every request, which would be the largest variable cost line.
+    tracing: bool = False
     powertools_layer_version: int | None = None
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     root: Path = PROJECT_ROOT
@@ -146,6 +149,7 @@ class Settings:
             allow_password_auth=allow_password_auth,
             log_retention_days=retention_days,
             publisher_reserved_concurrency=reserved,
+            tracing=_as_bool(ctx("tracing"), False),
             powertools_layer_version=(
                 _as_int(ctx("powertoolsLayerVersion"), 0) if ctx("powertoolsLayerVersion") else None
             ),

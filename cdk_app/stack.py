@@ -7,14 +7,13 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Fn, Stack, Tags
 from constructs import Construct
 
-from pitstop_local.outputs import build_amplify_outputs
-
 from .api import Api
 from .auth import Auth
 from .data import Data
 from .functions import RUNTIME, powertools_layer
 from .lambda_asset import resolvers_code
 from .notifications import Notifications
+from .outputs import build_amplify_outputs
 from .settings import Settings, load_api_config
 from .site import Site
 
@@ -98,7 +97,7 @@ def api_origins(api: Api) -> tuple[str, ...]:
 
 
 def amplify_outputs(config: dict[str, Any], api: Api, auth: Auth, settings: Settings) -> dict[str, Any]:
-    """The local stack's builder (pitstop_local/outputs.py), filled with the deployed ids at deploy time."""
+    """The one builder (cdk_app/outputs.py, the local stack's too), with the deployed ids."""
     return build_amplify_outputs(
         config,
         graphql_url=api.graphql_url,

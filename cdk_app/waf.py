@@ -27,19 +27,18 @@ SIGV4_PREFIX = "AWS4-HMAC-SHA256 "
 # AWS managed rule groups (no subscription fee), each with the rules whose action is overridden to
 # Count because they would block our own traffic. Chosen for a GraphQL API over JSON:
 # - AmazonIpReputationList: sources Amazon threat intelligence lists (bots, scanners); none of ours.
-# - KnownBadInputsRuleSet: Log4j/Java deserialization payloads, `localhost` Host headers, exploitable
-#   paths; none occurs in a GraphQL document or our headers.
 # - CommonRuleSet (OWASP-style: XSS, LFI/RFI, SSRF to the metadata service, bad bots, sizes), with
 #   SizeRestrictions_BODY counted (it blocks bodies over 8 KB; our own rule below enforces
 #   maxRequestBodyBytes instead) and SizeRestrictions_QUERYSTRING counted (it blocks query strings
 #   over 2,048 bytes; the real-time handshake may carry its base64 auth header, a Cognito JWT
 #   included, in the query string).
-# Left out: AnonymousIpList (its HostingProviderIPList blocks cloud egress, the publisher Lambda's
-# too, and customers on VPNs), SQLiRuleSet (no SQL behind the API; free-text descriptions such as
-# "drop table" would be false positives), Bot Control and ATP (paid per request).
+# Left out: KnownBadInputsRuleSet (Log4j and Java deserialization payloads: nothing on our request path
+# runs Java, and AppSync, not our code, reads the Host header; each rule is USD 1 a month, a twelfth of
+# a small workshop's bill), AnonymousIpList (its HostingProviderIPList blocks cloud egress, the
+# publisher Lambda's too, and customers on VPNs), SQLiRuleSet (no SQL behind the API; free-text
+# descriptions such as "drop table" would be false positives), Bot Control and ATP (paid per request).
 MANAGED_RULE_GROUPS: dict[str, tuple[str, ...]] = {
     "AWSManagedRulesAmazonIpReputationList": (),
-    "AWSManagedRulesKnownBadInputsRuleSet": (),
     "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY", "SizeRestrictions_QUERYSTRING"),
 }
 
@@ -175,7 +174,7 @@ def web_acl_rules(limits: dict[str, Any]) -> list[Any]:
     window = waf["evaluationWindowSeconds"]
     unsigned = _not(_signed_with_sigv4())
     groups = MANAGED_RULE_GROUPS
-    reputation, bad_inputs, common = groups
+    reputation, common = groups
     return [
         _managed_rule(reputation, 0, groups[reputation]),
         # No Authorization header: API-key callers (the public customer page) and anonymous traffic.
@@ -185,8 +184,7 @@ def web_acl_rules(limits: dict[str, Any]) -> list[Any]:
         # Everyone per IP (staff behind one workshop address included), except SigV4-signed calls.
         _rate_rule("RateLimitPerIp", 2, waf["rateLimitAuthenticated"], window, unsigned),
         _body_size_rule(3, limits["maxRequestBodyBytes"]),
-        _managed_rule(bad_inputs, 4, groups[bad_inputs]),
-        _managed_rule(common, 5, groups[common]),
+        _managed_rule(common, 4, groups[common]),
     ]
 
 

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from cdk_app.outputs import build_amplify_outputs
 from resolvers import (
     customer_messages,  # the names of the publisher's message settings
     publisher_settings,  # the function's settings variable, as the CDK app sets it
@@ -33,7 +34,6 @@ from resolvers import (
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config, schema_sdl
 from .event_filter import record_filter
-from .outputs import build_amplify_outputs
 from .settings import LocalSettings
 
 log = logging.getLogger("pitstop_local")

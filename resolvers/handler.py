@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import comms, comms_store, store, tickets
+from . import comms, comms_store, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -109,7 +109,7 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
     data = tickets.validate_update_input(args.get("input"))
     if not tickets.is_ticket_id(data["id"]):
         raise NotFoundError(TICKET_NOT_FOUND)
-    ticket = store.apply_change(
+    ticket = service.change_status(
         data["id"],
         data["status"],
         caller.username,

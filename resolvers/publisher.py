@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, comms, comms_store, customer_messages, publisher_settings, store
+from . import aws, comms, comms_store, customer_messages, publisher_settings, store, tickets
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
@@ -48,13 +48,18 @@ class PublishError(Exception):
 
 
 def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
-    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted, and
-    the staff fields that are non-null in the schema filled as the resolver fills them (tickets.view)."""
-    ticket = {k: item[k] for k in INPUT_FIELDS if item.get(k) is not None}
-    ticket.setdefault("notifications", [])
-    if isinstance(ticket.get("customer"), Mapping):
-        ticket["customer"] = {**ticket["customer"], "notifyBy": comms.notify_by(ticket["customer"])}
-    return ticket
+    """PublishedTicketInput from a ticket item: the ticket fields only, absent optionals omitted.
+
+    One payload reaches every subscriber, API-key ones included, so history entries carry the public
+    `by` (a role word, never a staff identity); staff read who made a change with a query. The staff
+    fields that are non-null in the schema are filled as the resolver fills them (tickets.view)."""
+    out = {k: item[k] for k in INPUT_FIELDS if item.get(k) is not None}
+    if "history" in out:
+        out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
+    out.setdefault("notifications", [])
+    if isinstance(out.get("customer"), Mapping):
+        out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}
+    return out
 
 
 def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]:

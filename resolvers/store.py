@@ -1,40 +1,49 @@
-"""DynamoDB adapter for the single tickets table (design: brief, "DynamoDB single-table design").
+"""DynamoDB adapter for the single tickets table: its keys, indexes, page tokens and writes.
 
+Items (key `pk`): TICKET#<id> (the ticket), REF#<reference> and CLIENT#<sha256(clientToken)>
+(uniqueness), HIST#<id>#<n> (history entries that left the ticket, see write_change).
 Access is by key (GetItem, conditional writes) and by index (Query on byStatus / byCreated) only;
 there is no Scan. Every write is conditional: no duplicate ticket, no lost update.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
 from . import aws, dynamo_json, tickets
-from .errors import TICKET_NOT_FOUND, ConflictError, NotFoundError
+from .errors import ConflictError, ValidationError
 
 INTERNAL_KEYS = frozenset({"pk", "entity", "createdKey", "tokenHash"})
 CLIENT_TOKEN_TTL_SECONDS = 7 * 24 * 3600
 BY_STATUS = "byStatus"
 BY_CREATED = "byCreated"
 _CREATE_ATTEMPTS = 8
-_UPDATE_ATTEMPTS = 3
 
 
 class StoreError(Exception):
     """An unexpected storage outcome (becomes the handler's generic error)."""
 
 
+class StaleWrite(Exception):
+    """A conditional change found the ticket changed since it was read (no write happened)."""
+
+
 @dataclass(frozen=True)
 class Stored:
     """A ticket as callers may see it (customer included) and its tracking-token hash."""
 
-    ticket: dict[str, Any]
+    ticket: tickets.Ticket
     token_hash: str | None
 
 
@@ -61,7 +70,7 @@ def _serialize(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def to_stored(item: Mapping[str, Any]) -> Stored:
     ticket = {k: v for k, v in item.items() if k not in INTERNAL_KEYS}
-    return Stored(ticket=ticket, token_hash=item.get("tokenHash"))
+    return Stored(ticket=cast(tickets.Ticket, ticket), token_hash=item.get("tokenHash"))
 
 
 def _code(exc: ClientError) -> str:
@@ -93,13 +102,57 @@ def get_by_reference(reference: str) -> Stored | None:
     return get(ref["id"]) if ref and isinstance(ref.get("id"), str) else None
 
 
-def page(status: str | None, limit: int, next_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+# ------------------------------------------------------------------------------------------------- listing
+
+_INVALID_NEXT_TOKEN = "nextToken is invalid"  # noqa: S105 (a message)
+_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def created_key(created_at: str, ticket_id: str) -> str:
+    """Sort key of both indexes: creation time, then id to break ties."""
+    return f"{created_at}#{ticket_id}"
+
+
+def encode_next_token(status: str | None, created_at: str, ticket_id: str) -> str:
+    """Opaque page token: base64url JSON of the last item's position (and the listing it belongs to)."""
+    payload = {"v": 1, "s": status, "c": created_at, "i": ticket_id}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_next_token(token: Any, status: str | None) -> tuple[str, str] | None:
+    """(createdAt, id) of the last item seen, or None for the first page.
+
+    There is no secret to sign tokens with, so decoding is strict instead: exact key set, types,
+    formats, and the token must belong to the same listing (same status filter). Anything else is a
+    ValidationError "nextToken is invalid". A forged but well-formed token only moves the start of a
+    listing the caller (staff) may read anyway.
+    """
+    if token is None:
+        return None
+    if not isinstance(token, str) or not 1 <= len(token) <= 512:
+        raise ValidationError(_INVALID_NEXT_TOKEN)
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(_INVALID_NEXT_TOKEN) from exc
+    if not isinstance(data, dict) or set(data) != {"v", "s", "c", "i"} or data["v"] != 1:
+        raise ValidationError(_INVALID_NEXT_TOKEN)
+    created_at, ticket_id = data["c"], data["i"]
+    if data["s"] != status or not isinstance(created_at, str) or not _AT_RE.match(created_at):
+        raise ValidationError(_INVALID_NEXT_TOKEN)
+    if not tickets.is_ticket_id(ticket_id):
+        raise ValidationError(_INVALID_NEXT_TOKEN)
+    return created_at, ticket_id
+
+
+def page(status: str | None, limit: int, next_token: str | None) -> tuple[list[tickets.Ticket], str | None]:
     """One page, newest first: by status (GSI byStatus) or over all tickets (GSI byCreated).
 
     Reads limit+1 items to learn whether more exist, so a nextToken is only returned when another
     non-empty page follows; keeps querying while DynamoDB stops early (1 MB pages).
     """
-    after = tickets.decode_next_token(next_token, status)
+    after = decode_next_token(next_token, status)
     if status is None:
         index, part_name, part_value = BY_CREATED, "entity", "TICKET"
     else:
@@ -110,7 +163,7 @@ def page(status: str | None, limit: int, next_token: str | None) -> tuple[list[d
         start = {
             "pk": {"S": f"TICKET#{ticket_id}"},
             part_name: {"S": part_value},
-            "createdKey": {"S": tickets.created_key(created_at, ticket_id)},
+            "createdKey": {"S": created_key(created_at, ticket_id)},
         }
     items: list[dict[str, Any]] = []
     while True:
@@ -134,14 +187,14 @@ def page(status: str | None, limit: int, next_token: str | None) -> tuple[list[d
     token = None
     if len(items) > limit:
         last = result[-1]
-        token = tickets.encode_next_token(status, last["createdAt"], last["id"])
+        token = encode_next_token(status, last["createdAt"], last["id"])
     return result, token
 
 
 # -------------------------------------------------------------------------------------------------- create
 
 
-def put_new(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+def put_new(data: tickets.CreateInput) -> tuple[tickets.Ticket, str]:
     """Create a ticket from validated input; returns (ticket incl. customer, tracking token).
 
     One TransactWriteItems: the ticket, REF#<reference> (uniqueness) and, with a clientToken,
@@ -176,7 +229,7 @@ def put_new(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _create_items(
-    ticket: Mapping[str, Any], token: str, client_token: str | None, fingerprint: str
+    ticket: tickets.Ticket, token: str, client_token: str | None, fingerprint: str
 ) -> list[dict[str, Any]]:
     def put(item: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -192,7 +245,7 @@ def _create_items(
         "pk": f"TICKET#{ticket['id']}",
         "entity": "TICKET",
         "tokenHash": tickets.hash_token(token),
-        "createdKey": tickets.created_key(ticket["createdAt"], ticket["id"]),
+        "createdKey": created_key(ticket["createdAt"], ticket["id"]),
     }
     items = [
         put(ticket_item),
@@ -213,7 +266,7 @@ def _create_items(
     return items
 
 
-def _existing_for_client_token(client_token: str, fingerprint: str) -> dict[str, Any] | None:
+def _existing_for_client_token(client_token: str, fingerprint: str) -> tickets.Ticket | None:
     record = _get_item(f"CLIENT#{tickets.client_token_key(client_token)}")
     if record is None:
         return None  # expired and removed meanwhile: the caller's retry loop creates afresh
@@ -228,64 +281,78 @@ def _existing_for_client_token(client_token: str, fingerprint: str) -> dict[str,
 # -------------------------------------------------------------------------------------------------- change
 
 
-def apply_change(
-    ticket_id: str,
-    status: str,
-    by: str | None,
-    note: str | None,
-    expected_version: int | None,
-    internal_note: str | None = None,
-) -> dict[str, Any]:
-    """Change the status: one conditional UpdateItem (status, history appended, version + 1).
+def write_change(change: tickets.Change) -> None:
+    """Write a decided status change with one conditional write, or raise StaleWrite.
 
-    The condition holds the version the change was decided on and the current status, so no change
-    is lost or applied to a state it was not checked against. With expectedVersion a mismatch is a
-    ConflictError; without it a concurrent change is re-read and the change retried a few times.
+    The condition holds the version and status the change was decided on, so it never lands on a
+    state it was not checked against. The history is written whole (it is bounded). When entries
+    leave the ticket (tickets.bound_history), they are put into HIST#<id>#<n> in the same
+    transaction, n being the position of the first of them in the ticket's whole history: the
+    archive of a ticket is HIST#<id>#2, then #(2 + entries in it), and so on (archived_history).
     """
-    for _ in range(_UPDATE_ATTEMPTS):
-        current = get(ticket_id)
-        if current is None:
-            raise NotFoundError(TICKET_NOT_FOUND)
-        version = int(current.ticket["version"])
-        if expected_version is not None and expected_version != version:
-            raise ConflictError(f"ticket has version {version}, not expectedVersion {expected_version}")
-        tickets.check_transition(current.ticket["status"], status)
-        at = tickets.now_iso()
-        entry = tickets.history_entry(status, at, by, note, internal_note)
+    ticket = change.ticket
+    names = {"#status": "status", "#history": "history", "#version": "version", "#updatedAt": "updatedAt"}
+    values: dict[str, Any] = {
+        ":status": ticket["status"],
+        ":history": ticket["history"],
+        ":next": ticket["version"],
+        ":at": ticket["updatedAt"],
+        ":version": change.from_version,
+        ":current": change.from_status,
+    }
+    expression = "SET #status = :status, #history = :history, #version = :next, #updatedAt = :at"
+    if change.moved_out:
+        names["#older"] = "olderHistoryCount"
+        values[":older"] = ticket["olderHistoryCount"]
+        expression += ", #older = :older"
+    update = {
+        "TableName": table_name(),
+        "Key": _ticket_key(ticket["id"]),
+        "UpdateExpression": expression,
+        "ConditionExpression": "#version = :version AND #status = :current",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _serialize(values),
+    }
+    if not change.moved_out:
         try:
-            resp = client().update_item(
-                TableName=table_name(),
-                Key=_ticket_key(ticket_id),
-                UpdateExpression=(
-                    "SET #status = :status, #history = list_append(#history, :entry), "
-                    "#version = :next, #updatedAt = :at"
-                ),
-                ConditionExpression="#version = :version AND #status = :current",
-                ExpressionAttributeNames={
-                    "#status": "status",
-                    "#history": "history",
-                    "#version": "version",
-                    "#updatedAt": "updatedAt",
-                },
-                ExpressionAttributeValues=_serialize(
-                    {
-                        ":status": status,
-                        ":entry": [entry],
-                        ":next": version + 1,
-                        ":at": at,
-                        ":version": version,
-                        ":current": current.ticket["status"],
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
+            client().update_item(**update)
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-            if expected_version is not None:
-                raise ConflictError(
-                    f"ticket was changed meanwhile; expectedVersion {expected_version} is stale"
-                ) from None
-            continue
-        return to_stored(deserialize(resp["Attributes"])).ticket
-    raise ConflictError("ticket is being changed by someone else; try again")
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise StaleWrite() from None
+            raise
+        return
+    archive = {
+        "pk": f"HIST#{ticket['id']}#{change.moved_out_position}",
+        "entity": "HIST",
+        "ticketId": ticket["id"],
+        "entries": list(change.moved_out),
+    }
+    items = [
+        {"Update": update},
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": _serialize(archive),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if _code(exc) != "TransactionCanceledException":
+            raise
+        reasons = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+            raise StaleWrite() from None
+        raise StoreError(f"status change cancelled: {reasons}") from None
+
+
+def archived_history(ticket_id: str) -> list[tickets.HistoryEntry]:
+    """The entries that left the ticket's item, oldest first (they fall between SUBMITTED and `history`)."""
+    entries: list[tickets.HistoryEntry] = []
+    position = 2
+    while (item := _get_item(f"HIST#{ticket_id}#{position}")) is not None:
+        entries.extend(item["entries"])
+        position += len(item["entries"])
+    return entries

@@ -1,24 +1,95 @@
-"""The ticket rules: validation, lifecycle, references, ids, tokens, page tokens.
+"""The ticket rules: types, validation, lifecycle, history, references, ids, tokens, views.
 
-Pure: values in, values out or a named error; no AWS import, so it is tested without moto.
+Pure: values in, values out or a named error; no AWS import and no storage format (keys, indexes,
+page tokens: store.py), so it is tested without moto.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Required, TypedDict, cast
 
-from . import comms
+from . import comms, limits
 from .errors import ConflictError, ValidationError
+
+# ------------------------------------------------------------------------------------------------- types
+
+
+class HistoryEntry(TypedDict, total=False):
+    """One StatusChange: the status reached, when, by whom (a staff username, or SUBMITTER), and why."""
+
+    status: Required[str]
+    at: Required[str]
+    by: str
+    note: str
+    internalNote: str  # staff only (tickets.view drops it for public callers)
+
+
+class Vehicle(TypedDict, total=False):
+    make: Required[str]
+    model: Required[str]
+    year: int
+    vin: str
+    licensePlate: str
+    mileage: int
+
+
+class Customer(TypedDict, total=False):
+    name: Required[str]
+    email: str
+    phone: str
+    notifyBy: list[str]  # comms.validate_notify_by
+
+
+class CreateInput(TypedDict, total=False):
+    """A validated CreateTicketInput."""
+
+    vehicle: Required[Vehicle]
+    description: Required[str]
+    customer: Required[Customer]
+    clientToken: str
+
+
+class UpdateInput(TypedDict, total=False):
+    """A validated UpdateTicketStatusInput."""
+
+    id: Required[str]
+    status: Required[str]
+    note: str
+    internalNote: str
+    expectedVersion: int
+
+
+class Ticket(TypedDict, total=False):
+    """A ticket as the rules see it: the GraphQL fields (customer included) and the history count.
+
+    `history` holds at most limits.HISTORY_MAX_ENTRIES entries, oldest first: the SUBMITTED entry,
+    then the newest changes. `olderHistoryCount` (absent = 0) counts the entries between those two
+    that left the ticket (see bound_history); where they are kept is the store's business.
+    """
+
+    id: Required[str]
+    reference: Required[str]
+    status: Required[str]
+    vehicle: Required[Vehicle]
+    description: Required[str]
+    customer: Customer
+    history: Required[list[HistoryEntry]]
+    version: Required[int]
+    createdAt: Required[str]
+    updatedAt: Required[str]
+    olderHistoryCount: int
+    notifications: list[dict[str, Any]]  # the customer messages' delivery log (comms_store.settle)
+
 
 # ---------------------------------------------------------------------------------------------- lifecycle
 
@@ -49,6 +120,7 @@ STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
 FINAL_STATUSES: frozenset[str] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
 SUBMITTER = "customer"  # history `by` of the submission
+STAFF_ROLE = "staff"  # what public callers see as `by` of every other entry
 
 
 def can_transition(current: str, new: str) -> bool:
@@ -72,8 +144,8 @@ def now_iso() -> str:
 
 def history_entry(
     status: str, at: str, by: str | None, note: str | None = None, internal_note: str | None = None
-) -> dict[str, Any]:
-    entry: dict[str, Any] = {"status": status, "at": at}
+) -> HistoryEntry:
+    entry: HistoryEntry = {"status": status, "at": at}
     if by is not None:
         entry["by"] = by
     if note is not None:
@@ -81,6 +153,65 @@ def history_entry(
     if internal_note is not None:
         entry["internalNote"] = internal_note
     return entry
+
+
+def bound_history(
+    entries: Sequence[HistoryEntry], max_entries: int
+) -> tuple[list[HistoryEntry], list[HistoryEntry]]:
+    """(kept, moved out): the first entry (SUBMITTED) and the newest max_entries-1 stay, oldest first.
+
+    So `history` still starts with SUBMITTED and ends with the current status, and a ticket's size no
+    longer grows with its number of changes. Normally one entry moves out per change once the history
+    is full; a ticket written before the bound existed sheds all its surplus at its next change.
+    """
+    if len(entries) <= max_entries:
+        return list(entries), []
+    cut = len(entries) - (max_entries - 1)
+    return [entries[0], *entries[cut:]], list(entries[1:cut])
+
+
+@dataclass(frozen=True)
+class Change:
+    """A decided status change: the state it was decided on, and the ticket as it becomes.
+
+    `moved_out` are the history entries that leave the ticket with this change; the first of them is
+    entry number `moved_out_position` (1-based, SUBMITTED is 1) of the ticket's whole history.
+    """
+
+    from_version: int
+    from_status: str
+    ticket: Ticket
+    moved_out: tuple[HistoryEntry, ...]
+    moved_out_position: int
+
+
+def decide_status_change(
+    ticket: Ticket,
+    status: str,
+    by: str | None,
+    note: str | None,
+    expected_version: int | None,
+    at: str,
+    internal_note: str | None = None,
+) -> Change:
+    """The status change of `ticket`, or ConflictError (stale expectedVersion, forbidden transition)."""
+    version = int(ticket["version"])
+    if expected_version is not None and expected_version != version:
+        raise ConflictError(f"ticket has version {version}, not expectedVersion {expected_version}")
+    check_transition(ticket["status"], status)
+    entries = [*ticket["history"], history_entry(status, at, by, note, internal_note)]
+    kept, moved_out = bound_history(entries, limits.HISTORY_MAX_ENTRIES)
+    older = int(ticket.get("olderHistoryCount", 0))
+    after: Ticket = {**ticket, "status": status, "history": kept, "version": version + 1, "updatedAt": at}
+    if moved_out:
+        after["olderHistoryCount"] = older + len(moved_out)
+    return Change(
+        from_version=version,
+        from_status=ticket["status"],
+        ticket=after,
+        moved_out=tuple(moved_out),
+        moved_out_position=older + 2,
+    )
 
 
 # ----------------------------------------------------------------------------------------- ids and codes
@@ -102,8 +233,8 @@ def normalize_reference(value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError("reference is required")
     text = re.sub(r"[\s-]", "", value).upper()
-    if text.startswith("PS"):
-        text = text[2:]
+    if len(text) == len(REFERENCE_PREFIX) - 1 + REFERENCE_LENGTH and text.startswith("PS"):
+        text = text[2:]  # only then: a bare code may itself begin with "PS" (e.g. PS2345)
     reference = REFERENCE_PREFIX + text
     if not _REFERENCE_RE.match(reference):
         raise ValidationError("reference must look like PS-7K2P9Q")
@@ -170,7 +301,6 @@ MAX_PLATE = 16
 MAX_DESCRIPTION = 4000
 MAX_NAME = 100
 MAX_EMAIL = 254
-MAX_NOTE = 1000
 MIN_YEAR = 1886  # the first automobile
 MAX_MILEAGE = 2_000_000
 
@@ -307,13 +437,13 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def validate_vehicle(value: Any, path: str = "vehicle") -> dict[str, Any]:
+def validate_vehicle(value: Any, path: str = "vehicle") -> Vehicle:
     raw = _mapping(value, path)
     next_year = datetime.now(UTC).year + 1
     plate = _text(raw.get("licensePlate"), f"{path}.licensePlate", MAX_PLATE, required=False)
     if plate is not None and not _PLATE_RE.match(plate):
         raise ValidationError(f"{path}.licensePlate may hold only letters, digits, spaces, dots and hyphens")
-    return _drop_none(
+    vehicle = _drop_none(
         {
             "make": _text(raw.get("make"), f"{path}.make", MAX_MAKE, required=True),
             "model": _text(raw.get("model"), f"{path}.model", MAX_MODEL, required=True),
@@ -323,9 +453,10 @@ def validate_vehicle(value: Any, path: str = "vehicle") -> dict[str, Any]:
             "mileage": _int(raw.get("mileage"), f"{path}.mileage", 0, MAX_MILEAGE),
         }
     )
+    return cast(Vehicle, vehicle)
 
 
-def validate_customer(value: Any, path: str = "customer") -> dict[str, Any]:
+def validate_customer(value: Any, path: str = "customer") -> Customer:
     raw = _mapping(value, path)
     customer = _drop_none(
         {
@@ -337,7 +468,7 @@ def validate_customer(value: Any, path: str = "customer") -> dict[str, Any]:
     if "email" not in customer and "phone" not in customer:
         raise ValidationError(f"{path} needs an email or a phone")
     customer["notifyBy"] = comms.validate_notify_by(raw.get("notifyBy"), customer, f"{path}.notifyBy")
-    return customer
+    return cast(Customer, customer)
 
 
 def validate_client_token(value: Any) -> str | None:
@@ -348,10 +479,10 @@ def validate_client_token(value: Any) -> str | None:
     return value
 
 
-def validate_create_input(value: Any) -> dict[str, Any]:
-    """CreateTicketInput -> normalised dict (vehicle, description, customer, clientToken?)."""
+def validate_create_input(value: Any) -> CreateInput:
+    """CreateTicketInput -> normalised (vehicle, description, customer, clientToken?)."""
     raw = _mapping(value, "input")
-    return _drop_none(
+    data = _drop_none(
         {
             "vehicle": validate_vehicle(raw.get("vehicle")),
             "description": _text(
@@ -361,6 +492,7 @@ def validate_create_input(value: Any) -> dict[str, Any]:
             "clientToken": validate_client_token(raw.get("clientToken")),
         }
     )
+    return cast(CreateInput, data)
 
 
 def validate_status(value: Any, path: str = "status") -> str:
@@ -369,34 +501,39 @@ def validate_status(value: Any, path: str = "status") -> str:
     return str(value)
 
 
-def validate_update_input(value: Any) -> dict[str, Any]:
+def validate_update_input(value: Any) -> UpdateInput:
     """UpdateTicketStatusInput -> {id, status, note?, internalNote?, expectedVersion?}."""
     raw = _mapping(value, "input")
     ticket_id = raw.get("id")
     if not isinstance(ticket_id, str) or not ticket_id.strip():
         raise ValidationError("id is required")
-    return _drop_none(
+    data = _drop_none(
         {
             "id": ticket_id.strip(),
             "status": validate_status(raw.get("status")),
-            "note": _text(raw.get("note"), "note", MAX_NOTE, required=False, multiline=True),
+            "note": _text(raw.get("note"), "note", limits.NOTE_MAX_LENGTH, required=False, multiline=True),
             "internalNote": _text(
-                raw.get("internalNote"), "internalNote", MAX_NOTE, required=False, multiline=True
+                raw.get("internalNote"),
+                "internalNote",
+                limits.NOTE_MAX_LENGTH,
+                required=False,
+                multiline=True,
             ),
             "expectedVersion": _int(raw.get("expectedVersion"), "expectedVersion", 1, 2**31 - 1),
         }
     )
+    return cast(UpdateInput, data)
 
 
-def new_ticket(data: Mapping[str, Any], ticket_id: str, reference: str, at: str) -> dict[str, Any]:
+def new_ticket(data: CreateInput, ticket_id: str, reference: str, at: str) -> Ticket:
     """The public attributes of a just-submitted ticket."""
     return {
         "id": ticket_id,
         "reference": reference,
         "status": SUBMITTED,
-        "vehicle": dict(data["vehicle"]),
+        "vehicle": Vehicle(**data["vehicle"]),
         "description": data["description"],
-        "customer": dict(data["customer"]),
+        "customer": Customer(**data["customer"]),
         "history": [history_entry(SUBMITTED, at, SUBMITTER)],
         "version": 1,
         "createdAt": at,
@@ -408,8 +545,6 @@ def new_ticket(data: Mapping[str, Any], ticket_id: str, reference: str, at: str)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-_INVALID_NEXT_TOKEN = "nextToken is invalid"  # noqa: S105 (a message)
-_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 def validate_limit(value: Any) -> int:
@@ -418,44 +553,6 @@ def validate_limit(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
     return value
-
-
-def encode_next_token(status: str | None, created_at: str, ticket_id: str) -> str:
-    """Opaque page token: base64url JSON of the last item's position (and the listing it belongs to)."""
-    payload = {"v": 1, "s": status, "c": created_at, "i": ticket_id}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_next_token(token: Any, status: str | None) -> tuple[str, str] | None:
-    """(createdAt, id) of the last item seen, or None for the first page.
-
-    There is no secret to sign tokens with, so decoding is strict instead: exact key set, types,
-    formats, and the token must belong to the same listing (same status filter). Anything else is a
-    ValidationError "nextToken is invalid". A forged but well-formed token only moves the start of a
-    listing the caller (staff) may read anyway.
-    """
-    if token is None:
-        return None
-    if not isinstance(token, str) or not 1 <= len(token) <= 512:
-        raise ValidationError(_INVALID_NEXT_TOKEN)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(_INVALID_NEXT_TOKEN) from exc
-    if not isinstance(data, dict) or set(data) != {"v", "s", "c", "i"} or data["v"] != 1:
-        raise ValidationError(_INVALID_NEXT_TOKEN)
-    created_at, ticket_id = data["c"], data["i"]
-    if data["s"] != status or not isinstance(created_at, str) or not _AT_RE.match(created_at):
-        raise ValidationError(_INVALID_NEXT_TOKEN)
-    if not is_ticket_id(ticket_id):
-        raise ValidationError(_INVALID_NEXT_TOKEN)
-    return created_at, ticket_id
-
-
-def created_key(created_at: str, ticket_id: str) -> str:
-    """Sort key of both indexes: creation time, then id to break ties."""
-    return f"{created_at}#{ticket_id}"
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -473,18 +570,29 @@ PUBLIC_FIELDS = (
 )
 
 
-STAFF_FIELDS = ("customer", "notifications")
+def public_entry(entry: HistoryEntry) -> HistoryEntry:
+    """A history entry for a public caller: `by` is a role word, never a staff identity. The internal
+    note stays: the published payload carries it like `customer`, and the schema's field-level
+    directive (staff, IAM) keeps it from API-key callers; a query's public view drops it (view)."""
+    out = HistoryEntry(**entry)
+    out["by"] = SUBMITTER if entry.get("by") == SUBMITTER else STAFF_ROLE
+    return out
 
 
-def view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
-    """What a caller may see: the public fields (history without internal notes), plus `customer`
-    and `notifications` for staff only."""
-    out = {k: ticket[k] for k in PUBLIC_FIELDS if k in ticket}
+def view(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    """What a caller may see: the public fields, plus `customer` and who made each change for staff only.
+
+    Public callers see `by` as "customer" (the submission) or "staff" (every change staff made): staff
+    usernames are Cognito identities, which a customer has no business knowing.
+    """
+    fields: Mapping[str, object] = ticket
+    out: dict[str, Any] = {k: fields[k] for k in PUBLIC_FIELDS if k in fields}
     if staff:
-        out.update({k: ticket[k] for k in STAFF_FIELDS if k in ticket})
-        if "customer" in out:
-            out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}
-        out.setdefault("notifications", [])
-    elif isinstance(out.get("history"), list):
-        out["history"] = [{k: v for k, v in e.items() if k != "internalNote"} for e in out["history"]]
+        if "customer" in ticket:
+            out["customer"] = {**ticket["customer"], "notifyBy": comms.notify_by(ticket["customer"])}
+        out["notifications"] = list(ticket.get("notifications") or [])
+    else:
+        out["history"] = [
+            {k: v for k, v in public_entry(e).items() if k != "internalNote"} for e in ticket["history"]
+        ]
     return out

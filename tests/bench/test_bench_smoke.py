@@ -141,8 +141,18 @@ def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
 SIZES = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
 
 
+def test_x_ray_costs_only_when_tracing_is_on() -> None:
+    durations = {"create": 10, "view": 5, "change": 8, "publish": 6}
+    off = breakdown(durations, SIZES, tracing=False)
+    on = breakdown(durations, SIZES, tracing=True)
+    assert off["usd_per_1000_tickets"]["xray_traces"] == 0
+    assert math.isclose(
+        on["total_usd_per_1000_tickets"] - off["total_usd_per_1000_tickets"], 23 * 5.00 / 1000
+    )
+
+
 def test_variable_cost_covers_what_every_ticket_adds_to_the_bill() -> None:
-    result = breakdown({"create": 10, "view": 5, "change": 8, "publish": 6}, SIZES)
+    result = breakdown({"create": 10, "view": 5, "change": 8, "publish": 6}, SIZES, tracing=True)
     q = result["quantities_per_ticket"]
     assert q["waf_requests"] == 17 + 1  # every operation, and the customer's WebSocket handshake
     assert q["xray_traces"] == 17 + 6  # every AppSync request, every stream-triggered publisher run
@@ -172,7 +182,7 @@ def test_monthly_bill_is_the_fixed_lines_plus_500_tickets_of_variable_cost() -> 
     one_more = cost.monthly_bill(result, SIZES, waf_rules=cost.WAF_RULES + 1)["total_usd"]
     assert math.isclose(one_more - total, 1.0)
     table = cost.lines_table({"monthly": month})
-    assert "waf_rules" in table and "xray_traces (x500 tickets)" in table
+    assert "waf_rules" in table and "appsync_operations (x500 tickets)" in table
     assert f"${month['total_usd']:.2f}" in table.splitlines()[-1]
 
 

@@ -46,7 +46,13 @@ def prod_synth(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, 
     """Stage prod, with a publisher reservation set in context: what differs from the other stages."""
     dist = make_fake_dist(tmp_path_factory.mktemp("dist-prod"))
     outdir = tmp_path_factory.mktemp("cdk.out-prod")
-    context = {**cdk_context, "stage": "prod", "frontendDist": str(dist), "publisherReservedConcurrency": 2}
+    context = {
+        **cdk_context,
+        "stage": "prod",
+        "frontendDist": str(dist),
+        "publisherReservedConcurrency": 2,
+        "tracing": "true",
+    }
     context.pop("allowPasswordAuth", None)
     app, stack = build_app(context, outdir=str(outdir), nag=False)
     app.synth()

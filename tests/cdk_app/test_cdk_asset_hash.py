@@ -24,6 +24,7 @@ COPY = [
     "api_config.json",
     "table.json",
     "cdk.json",
+    "table.json",  # the table declaration
     "requirements.txt",  # the Powertools pin names the layer
     "README.md",
 ]

@@ -7,9 +7,9 @@ from typing import Any
 
 from cdk_helpers import ROOT, Synth
 
+from cdk_app.outputs import build_amplify_outputs
 from cdk_app.publish_selection import current_text
 from cdk_app.stack import amplify_outputs
-from pitstop_local.outputs import build_amplify_outputs
 from resolvers import handler, publish_selection
 
 

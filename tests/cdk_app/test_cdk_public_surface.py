@@ -404,12 +404,22 @@ def _actions_of(synth: Synth, handler: str) -> set[str]:
     }
 
 
+# The test synth has tracing off (the default); X-Ray's two actions come only with `-c tracing=true`.
 LOGS_AND_TRACES = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
 }
+TRACES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_tracing_adds_only_x_ray_to_the_function_roles(
+    synth: Synth, prod_synth: Synth, api_config: dict
+) -> None:
+    for handler in (
+        api_config["dataSources"]["resolverLambda"]["handler"],
+        api_config["publisher"]["handler"],
+    ):
+        assert _actions_of(prod_synth, handler) - _actions_of(synth, handler) == TRACES
 
 
 def test_resolver_role_has_exactly_the_actions_store_py_uses(synth: Synth, api_config: dict) -> None:

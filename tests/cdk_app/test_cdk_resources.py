@@ -112,7 +112,7 @@ def test_graphql_api_auth_modes_logs_and_tracing(synth: Synth, api_config) -> No
     assert [p["AuthenticationType"] for p in props["AdditionalAuthenticationProviders"]] == (
         api_config["authorization"]["additional"]
     )
-    assert props["XrayEnabled"] is True
+    assert props["XrayEnabled"] is False  # X-Ray only with -c tracing=true (its cost: bench/cost.py)
     assert props["LogConfig"]["FieldLogLevel"] == "ERROR"
     role = _ref_name(props["LogConfig"]["CloudWatchLogsRoleArn"])
     assert synth.json["Resources"][role]["Type"] == "AWS::IAM::Role"
@@ -213,7 +213,7 @@ def test_both_lambdas_python_arm64_powertools_layer_tracing(synth: Synth, api_co
     for props in functions.values():
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "TracingConfig" not in props  # off unless -c tracing=true (see test_tracing_on_request)
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "pitstop"
         assert props["LoggingConfig"]["LogGroup"]
         (layer,) = props["Layers"]
@@ -508,3 +508,14 @@ def test_customer_messages_grants_are_least_privilege(synth: Synth) -> None:
     )
     assert env["CUSTOMER_MAIL_FROM"] == "repairs@example.com" and env["WORKSHOP_NAME"] == "Pitstop Garage"
     assert "SITE_URL" in env and env["SMS_SENDER_ID"] == ""
+
+
+def test_tracing_on_request(prod_synth: Synth, api_config) -> None:
+    """`-c tracing=true` (the prod synth of these tests sets it) turns on X-Ray for AppSync and both
+    functions."""
+    _, api = prod_synth.one("AWS::AppSync::GraphQLApi")
+    assert api["Properties"]["XrayEnabled"] is True
+    functions = _functions(prod_synth)
+    assert len(functions) == 2
+    for props in functions.values():
+        assert props["TracingConfig"] == {"Mode": "Active"}

@@ -91,6 +91,8 @@ def test_customer_and_staff_session(api: Api, local_stack: Any) -> None:
                 assert last["description"] == ticket["description"]
                 assert [h["status"] for h in last["history"]] == ["SUBMITTED", "RECEIVED", "DIAGNOSING"]
                 assert last["history"][-1]["note"] == "Pads worn out."
+                # who made each change reaches the customer as a role word, never a staff identity
+                assert [h["by"] for h in last["history"]] == ["customer", "staff", "staff"]
                 assert last["createdAt"] == ticket["createdAt"] and last["updatedAt"] >= ticket["updatedAt"]
                 await updates.stop()
 

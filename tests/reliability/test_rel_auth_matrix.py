@@ -428,3 +428,44 @@ def test_subscription_start_with_a_different_credential_is_checked(local_stack: 
     answer = asyncio.run(scenario())
     assert answer["type"] == "error" and answer["id"] == "a", answer
     assert answer["payload"]["errors"][0]["errorType"] == "UnauthorizedException", answer
+
+
+Q_HISTORY = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { history { status by note } } }"
+)
+
+
+def test_public_callers_see_who_changed_a_ticket_as_a_role_never_a_staff_identity(local_stack: Any) -> None:
+    """history[].by: the staff's Cognito username for staff; for the API key only "customer" or "staff"."""
+    stack = local_stack
+    host = host_of(stack.graphql_url)
+    api = Caller("API key", api_key_auth(stack))
+    staff = Caller("staff", jwt_auth(stack, stack.staff_tokens()["IdToken"]))
+
+    def post(caller: Caller, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables})
+        response = httpx.post(
+            stack.graphql_url, content=body, headers=caller.http_headers(body, host), timeout=30
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert "errors" not in answer, answer
+        return answer["data"]
+
+    created = post(api, M_CREATE, {"input": ticket_input(f"by-{uuid.uuid4().hex[:8]}")})["createTicket"]
+    tid, token = created["ticket"]["id"], created["trackingToken"]
+    post(staff, M_MOVE, {"input": {"id": tid, "status": "RECEIVED", "note": "In bay 3."}})
+
+    staff_history = post(staff, Q_HISTORY, {"id": tid})["ticket"]["history"]
+    username = staff_history[1]["by"]
+    assert username and username not in ("staff", "customer"), staff_history
+
+    body = json.dumps({"query": Q_HISTORY, "variables": {"id": tid, "token": token}})
+    response = httpx.post(stack.graphql_url, content=body, headers=api.http_headers(body, host), timeout=30)
+    public = response.json()["data"]["ticket"]["history"]
+    assert public == [
+        {"status": "SUBMITTED", "by": "customer", "note": None},
+        {"status": "RECEIVED", "by": "staff", "note": "In bay 3."},
+    ]
+    assert username not in response.text

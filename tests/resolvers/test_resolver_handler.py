@@ -220,6 +220,21 @@ def test_update_appends_history_and_bumps_version(load_event: Any) -> None:
     ]
 
 
+def test_public_callers_see_who_changed_a_ticket_as_a_role_staff_see_the_username(load_event: Any) -> None:
+    made = create(load_event)
+    ticket_id, token = made["ticket"]["id"], made["trackingToken"]
+    update(load_event, ticket_id, "RECEIVED", note="In bay 3.")
+    public = call(load_event, "ticket.api_key", id=ticket_id, trackingToken=token)
+    assert [(h["status"], h["by"]) for h in public["history"]] == [
+        ("SUBMITTED", "customer"),
+        ("RECEIVED", "staff"),
+    ]
+    assert public["history"][1]["note"] == "In bay 3."
+    assert "staff-jane" not in json.dumps(public)
+    staff = call(load_event, "ticket.cognito_staff", id=ticket_id)
+    assert [h["by"] for h in staff["history"]] == ["customer", "staff-jane"]
+
+
 def test_update_recorded_event(load_event: Any) -> None:
     made = create(load_event)["ticket"]
     event = load_event("updateTicketStatus.cognito_staff")

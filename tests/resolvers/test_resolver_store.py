@@ -10,7 +10,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from resolvers import store, tickets
-from resolvers.errors import ConflictError, NotFoundError
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -140,60 +139,6 @@ def test_page_keeps_querying_when_dynamodb_stops_early(monkeypatch: pytest.Monke
     assert limits == [3, 2, 1]
     items, token = store.page(None, 3, token)
     assert [t["id"] for t in items] == made[::-1][2:] and token is None
-
-
-def test_apply_change_gives_up_after_repeated_races(monkeypatch: pytest.MonkeyPatch) -> None:
-    ticket, _ = store.put_new(DATA)
-    real = store.client()
-
-    class AlwaysRaced(FakeClient):
-        def update_item(self, **kwargs: Any) -> Any:
-            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "UpdateItem")
-
-    monkeypatch.setattr(store, "client", lambda: AlwaysRaced(real))
-    with pytest.raises(ConflictError, match="try again"):
-        store.apply_change(ticket["id"], "RECEIVED", "jane", None, None)
-    with pytest.raises(ConflictError, match="stale"):
-        store.apply_change(ticket["id"], "RECEIVED", "jane", None, 1)
-
-
-def test_apply_change_other_errors_propagate(monkeypatch: pytest.MonkeyPatch) -> None:
-    ticket, _ = store.put_new(DATA)
-    real = store.client()
-
-    class Throttled(FakeClient):
-        def update_item(self, **kwargs: Any) -> Any:
-            raise ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
-
-    monkeypatch.setattr(store, "client", lambda: Throttled(real))
-    with pytest.raises(ClientError):
-        store.apply_change(ticket["id"], "RECEIVED", "jane", None, None)
-
-
-def test_apply_change_condition_protects_against_a_concurrent_writer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Someone changes the ticket between our read and our write: our update must not apply blindly."""
-    ticket, _ = store.put_new(DATA)
-    real_get = store.get
-    raced = []
-
-    def get_then_race(ticket_id: str) -> Any:
-        current = real_get(ticket_id)
-        if not raced:
-            raced.append(True)
-            store.apply_change(ticket_id, "CANCELLED", "other", None, None)
-        return current
-
-    monkeypatch.setattr(store, "get", get_then_race)
-    with pytest.raises(ConflictError, match="from CANCELLED to RECEIVED"):
-        store.apply_change(ticket["id"], "RECEIVED", "jane", None, None)
-    final = real_get(ticket["id"])
-    assert final is not None and final.ticket["version"] == 2
-    assert [h["status"] for h in final.ticket["history"]] == ["SUBMITTED", "CANCELLED"]
-
-
-def test_apply_change_unknown_ticket() -> None:
-    with pytest.raises(NotFoundError):
-        store.apply_change("C" * 24, "RECEIVED", "jane", None, None)
 
 
 def test_client_is_created_lazily_per_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:

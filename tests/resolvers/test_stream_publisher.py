@@ -17,7 +17,7 @@ from appsync_local.engine.lambda_runtime import LambdaContext
 from botocore.config import Config
 
 from pitstop_local.config import api_config
-from resolvers import notify, publisher, publisher_settings, staffmail, store, tickets
+from resolvers import notify, publisher, publisher_settings, service, staffmail, store, tickets
 from resolvers.events import TICKET_CREATED
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -160,13 +160,17 @@ def test_status_change_publishes_without_mail(
     table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
 ) -> None:
     ticket, _ = store.put_new(DATA)
-    store.apply_change(ticket["id"], "RECEIVED", "staff-jane", "In bay 3.", 1)
+    service.change_status(ticket["id"], "RECEIVED", "staff-jane", "In bay 3.", 1)
     event = stream_event(table)
     assert [r["eventName"] for r in event["Records"]].count("MODIFY") == 1
     assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}
     versions = [r["body"]["variables"]["ticket"]["version"] for r in endpoint.requests]
     assert versions == [1, 2]
-    assert endpoint.requests[1]["body"]["variables"]["ticket"]["history"][-1]["note"] == "In bay 3."
+    published = endpoint.requests[1]["body"]["variables"]["ticket"]["history"]
+    assert published[-1]["note"] == "In bay 3."
+    # every subscriber gets this payload: who changed it is a role word, never the staff identity
+    assert [entry["by"] for entry in published] == ["customer", "staff"]
+    assert "staff-jane" not in json.dumps(endpoint.requests)
     assert len(inbox()) == 1  # the INSERT only
 
 
@@ -188,7 +192,7 @@ def test_failing_sns_reports_that_record_and_every_later_one(
     table: dict[str, Any], endpoint: GraphQLEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket, _ = store.put_new(DATA)
-    store.apply_change(ticket["id"], "RECEIVED", "staff-jane", None, None)
+    service.change_status(ticket["id"], "RECEIVED", "staff-jane", None, None)
     monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
     event = stream_event(table)
     insert = first_ticket_record(event)

@@ -7,16 +7,18 @@ import json
 import re
 import string
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resolvers import tickets
+from resolvers import limits, tickets
 from resolvers.errors import ConflictError, ValidationError
 
 ALL = set(tickets.STATUSES)
+AT = "2024-05-06T07:08:09.123Z"
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -172,6 +174,11 @@ def test_reference_normalisation_round_trip(code: str) -> None:
     assert tickets.normalize_reference(ref) == ref
     assert tickets.normalize_reference(f" ps {code.lower()} ") == ref
     assert tickets.normalize_reference(code) == ref
+
+
+def test_a_bare_code_may_begin_with_ps() -> None:
+    assert tickets.normalize_reference("PS2345") == "PS-PS2345"
+    assert tickets.normalize_reference("ps-ps2345") == "PS-PS2345"
 
 
 @pytest.mark.parametrize("bad", ["", "PS-", "PS-12345", "PS-OOOOOO", "PS-ABCDEFG", 7, None])
@@ -403,11 +410,9 @@ def test_update_input() -> None:
         tickets.validate_update_input({"id": " ", "status": "RECEIVED"})
     with pytest.raises(ValidationError, match=r"^status must be one of SUBMITTED, "):
         tickets.validate_update_input({"id": "a", "status": ["RECEIVED"]})
-    with pytest.raises(ValidationError, match=r"^note must be at most 1000"):
-        tickets.validate_update_input({"id": "a", "status": "RECEIVED", "note": "x" * 1001})
 
 
-# -------------------------------------------------------------------------------------------- page tokens
+# ------------------------------------------------------------------------------------------------- paging
 
 
 def test_limit() -> None:
@@ -418,55 +423,133 @@ def test_limit() -> None:
             tickets.validate_limit(bad)
 
 
-AT = "2024-05-06T07:08:09.123Z"
-TID = "Zq3x9VbN2mK7pLr4Tw8yHc1D"
+def test_view_hides_customer_and_internals() -> None:
+    ticket: Any = {k: k for k in tickets.PUBLIC_FIELDS} | {
+        "history": [],
+        "customer": {"name": "x"},
+        "tokenHash": "h",
+        "pk": "p",
+        "olderHistoryCount": 3,
+    }
+    assert set(tickets.view(ticket, staff=False)) == set(tickets.PUBLIC_FIELDS)
+    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer", "notifications"}
 
 
-@pytest.mark.parametrize("status", [None, "RECEIVED"])
-def test_next_token_round_trip(status: str | None) -> None:
-    token = tickets.encode_next_token(status, AT, TID)
-    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
-    assert tickets.decode_next_token(token, status) == (AT, TID)
-    assert tickets.decode_next_token(None, status) is None
+def test_view_drops_internal_notes_for_public_callers_only() -> None:
+    ticket: Any = tickets.new_ticket(tickets.validate_create_input(VALID), "i" * 24, "PS-222222", AT)
+    ticket["history"].append(tickets.history_entry("RECEIVED", AT, "jane", "public", "internal"))
+    assert "internalNote" not in tickets.view(ticket, staff=False)["history"][-1]
+    assert tickets.view(ticket, staff=True)["history"][-1]["internalNote"] == "internal"
+    assert tickets.view(ticket, staff=True)["customer"]["notifyBy"] == ["EMAIL"]
 
 
-def _raw_token(payload: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+def test_view_shows_public_callers_a_role_never_a_staff_identity() -> None:
+    history = [
+        tickets.history_entry("SUBMITTED", AT, tickets.SUBMITTER),
+        tickets.history_entry("RECEIVED", AT, "0b9c6f1e-staff-sub", "In bay 3."),
+        tickets.history_entry("CANCELLED", AT, None),
+    ]
+    ticket = tickets.new_ticket(tickets.validate_create_input(VALID), "i" * 24, "PS-222222", AT)
+    ticket["history"] = history
+    public = tickets.view(ticket, staff=False)["history"]
+    assert [h["by"] for h in public] == ["customer", "staff", "staff"]
+    assert "0b9c6f1e-staff-sub" not in json.dumps(public)
+    assert public[1]["note"] == "In bay 3." and public[1]["status"] == "RECEIVED"
+    assert tickets.view(ticket, staff=True)["history"] == history  # staff see who, unchanged
+    assert ticket["history"][1]["by"] == "0b9c6f1e-staff-sub"  # the view did not change the ticket
+
+
+# ---------------------------------------------------------------------------------------- limits, history
+
+
+def test_limits_are_read_from_limits_json() -> None:
+    declared = json.loads((Path(limits.__file__).parent / "limits.json").read_text())
+    assert declared["noteMaxLength"] == limits.NOTE_MAX_LENGTH
+    assert declared["historyMaxEntries"] == limits.HISTORY_MAX_ENTRIES
+    assert dict(limits.LIMITS) == {k: v for k, v in declared.items() if not k.startswith("_")}
+    n = limits.NOTE_MAX_LENGTH
+    assert (
+        tickets.validate_update_input({"id": "a", "status": "RECEIVED", "note": "x" * n})["note"] == "x" * n
+    )
+    with pytest.raises(ValidationError, match=rf"^note must be at most {n} characters$"):
+        tickets.validate_update_input({"id": "a", "status": "RECEIVED", "note": "x" * (n + 1)})
 
 
 @pytest.mark.parametrize(
-    "token",
+    ("content", "message"),
     [
-        "",
-        "!!!!",
-        "x" * 513,
-        12,
-        _raw_token([1, 2]),
-        _raw_token({"v": 1, "s": None, "c": AT}),
-        _raw_token({"v": 1, "s": None, "c": AT, "i": TID, "extra": 1}),
-        _raw_token({"v": 2, "s": None, "c": AT, "i": TID}),
-        _raw_token({"v": 1, "s": "RECEIVED", "c": AT, "i": TID}),
-        _raw_token({"v": 1, "s": None, "c": "yesterday", "i": TID}),
-        _raw_token({"v": 1, "s": None, "c": 5, "i": TID}),
-        _raw_token({"v": 1, "s": None, "c": AT, "i": "../../x"}),
-        _raw_token({"v": 1, "s": None, "c": AT, "i": None}),
-        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        ({"noteMaxLength": 0}, "noteMaxLength must be an integer of at least 1, not 0"),
+        ({"noteMaxLength": "1000"}, "noteMaxLength must be an integer of at least 1, not '1000'"),
+        ({"noteMaxLength": True}, "noteMaxLength must be an integer of at least 1, not True"),
+        ({"historyMaxEntries": 1}, "historyMaxEntries must be an integer of at least 2, not 1"),
     ],
 )
-def test_next_token_tampered(token: Any) -> None:
-    with pytest.raises(ValidationError, match=r"^nextToken is invalid$"):
-        tickets.decode_next_token(token, None)
+def test_limits_refuse_bad_values(tmp_path: Path, content: dict[str, Any], message: str) -> None:
+    path = tmp_path / "limits.json"
+    path.write_text(json.dumps({"_comment": "ignored", **content}))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        limits.load(path)
 
 
-@given(st.text(max_size=80))
-def test_next_token_garbage_never_crashes(token: str) -> None:
-    try:
-        tickets.decode_next_token(token, None)
-    except ValidationError as exc:
-        assert str(exc) == "nextToken is invalid"
+def _entries(n: int) -> list[tickets.HistoryEntry]:
+    return [tickets.history_entry(f"S{i}", AT, None) for i in range(1, n + 1)]
 
 
-def test_view_hides_customer_and_internals() -> None:
-    ticket = {k: k for k in tickets.PUBLIC_FIELDS} | {"customer": {"name": "x"}, "tokenHash": "h", "pk": "p"}
-    assert set(tickets.view(ticket, staff=False)) == set(tickets.PUBLIC_FIELDS)
-    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer", "notifications"}
+@given(st.integers(min_value=1, max_value=30), st.integers(min_value=2, max_value=8))
+def test_bound_history_keeps_the_first_and_the_newest(count: int, most: int) -> None:
+    entries = _entries(count)
+    kept, moved = tickets.bound_history(entries, most)
+    assert len(kept) == min(count, most)
+    assert kept[0] == entries[0] and kept[-1] == entries[-1]
+    assert [kept[0], *moved, *kept[1:]] == entries  # nothing lost, order kept
+
+
+def test_decide_status_change_appends_and_bumps_the_version() -> None:
+    ticket = tickets.new_ticket(tickets.validate_create_input(VALID), "i" * 24, "PS-222222", AT)
+    change = tickets.decide_status_change(ticket, "RECEIVED", "jane", "ok", 1, "2024-05-06T08:00:00.000Z")
+    assert (change.from_version, change.from_status, change.moved_out) == (1, "SUBMITTED", ())
+    after = change.ticket
+    assert after["status"] == "RECEIVED" and after["version"] == 2
+    assert after["updatedAt"] == "2024-05-06T08:00:00.000Z" and "olderHistoryCount" not in after
+    assert after["history"][-1] == {
+        "status": "RECEIVED",
+        "at": after["updatedAt"],
+        "by": "jane",
+        "note": "ok",
+    }
+    assert ticket["status"] == "SUBMITTED" and len(ticket["history"]) == 1  # the input is not changed
+    with pytest.raises(ConflictError, match="not expectedVersion 7"):
+        tickets.decide_status_change(ticket, "RECEIVED", "jane", None, 7, AT)
+    with pytest.raises(ConflictError, match="from SUBMITTED to COMPLETED"):
+        tickets.decide_status_change(ticket, "COMPLETED", "jane", None, None, AT)
+
+
+def test_decide_status_change_bounds_the_history() -> None:
+    most = limits.HISTORY_MAX_ENTRIES
+    ticket = tickets.new_ticket(tickets.validate_create_input(VALID), "i" * 24, "PS-222222", AT)
+    statuses = ["RECEIVED", *(["DIAGNOSING", "IN_REPAIR"] * most)]
+    moved: list[tickets.HistoryEntry] = []
+    for i, status in enumerate(statuses):
+        change = tickets.decide_status_change(ticket, status, "jane", f"n{i}", None, AT)
+        assert change.moved_out_position == 2 + len(moved)
+        moved.extend(change.moved_out)
+        ticket = change.ticket
+        assert len(ticket["history"]) == min(i + 2, most)
+        assert ticket["history"][0]["status"] == "SUBMITTED"
+        assert ticket.get("olderHistoryCount", 0) == len(moved)
+    assert len(moved) == len(statuses) + 1 - most
+    assert [h.get("note") for h in [*moved, *ticket["history"][1:]]] == [
+        f"n{i}" for i in range(len(statuses))
+    ]
+
+
+def test_a_full_ticket_stays_far_below_the_dynamodb_item_limit() -> None:
+    """Worst case: longest description, every entry with the longest note of 4-byte characters."""
+    data = tickets.validate_create_input({**VALID, "description": "\U0001f527" * tickets.MAX_DESCRIPTION})
+    ticket = tickets.new_ticket(data, "i" * 24, "PS-222222", AT)
+    note = "\U0001f527" * limits.NOTE_MAX_LENGTH
+    ticket["history"] = [ticket["history"][0]] + [
+        tickets.history_entry("IN_REPAIR", AT, "x" * 128, note) for _ in range(limits.HISTORY_MAX_ENTRIES - 1)
+    ]
+    size = len(json.dumps(ticket, ensure_ascii=False).encode())
+    assert size < 300 * 1024, size  # DynamoDB's item limit is 400 KB; the stored item adds < 1 KB of keys

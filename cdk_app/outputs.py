@@ -1,6 +1,6 @@
 """amplify_outputs.json (Amplify Gen 2 client configuration), the one builder for the local and the
-deployed stack. Standard library only, no local-only imports: cdk_app/stack.py imports it too (with CDK
-tokens for the ids).
+deployed stack. Standard library only (no CDK import), so the local stack (pitstop_local/stack.py) uses
+it as it is; cdk_app/stack.py fills it with CDK tokens for the ids.
 
     build_amplify_outputs(config, graphql_url=..., api_key=..., region=..., user_pool_id=...,
                           user_pool_client_id=..., mfa_configuration=..., aws_endpoint_url=None,
