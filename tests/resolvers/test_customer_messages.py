@@ -13,7 +13,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from test_stream_publisher import endpoint, settings_env, stream_event  # noqa: F401 (fixtures)
 
-from resolvers import comms, comms_store, publisher, store, tickets
+from resolvers import comms, comms_store, publisher, service, store, tickets
 
 pytestmark = pytest.mark.usefixtures("table", "settings_env", "inbox", "endpoint")
 REGION = "us-east-1"  # the resolvers tests' region (tests/resolvers/conftest.py)
@@ -56,7 +56,7 @@ def log(ticket_id: str) -> list[dict[str, Any]]:
 
 def change(ticket_id: str, *statuses: str, note: str | None = None) -> None:
     for status in statuses:
-        store.apply_change(ticket_id, status, "staff@example.com", note, None, "internal only: SECRET")
+        service.change_status(ticket_id, status, "staff@example.com", note, None, "internal only: SECRET")
 
 
 def test_created_sends_a_confirmation_whose_link_opens_the_ticket(table: dict[str, Any]) -> None:

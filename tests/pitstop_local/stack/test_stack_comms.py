@@ -164,6 +164,15 @@ def test_replaying_the_stream_sends_nothing(
 
     ticket, _ = asyncio.run(create(api))
     wait_for(lambda: [m for m in outbox(local_only, ticket["reference"]) if m["channel"] == "email"], 1)
+    wait_for(
+        lambda: [
+            m
+            for m in local_only.get_json("/_local/outbox")
+            if m["channel"] == "staff-email" and ticket["reference"] in (m["subject"] or "")
+        ],
+        1,
+    )
+    time.sleep(0.5)
     before = local_only.get_json("/_local/outbox")
     streams = local_only.aws_client("dynamodbstreams")
     arn = local_only.aws_client("dynamodb").describe_table(TableName=bootstrap.TABLE_NAME)["Table"][
