@@ -11,20 +11,17 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import dynamo_json, store, tickets
+from . import dynamo_json, limits, store, tickets
 from .errors import TICKET_NOT_FOUND, ConflictError, NotFoundError
 
-LIMITS: dict[str, Any] = json.loads((Path(__file__).with_name("limits.json")).read_text(encoding="utf-8"))
 LINK_ENTITY, LINK_REQUEST_ENTITY, CLAIM_ENTITY = "LINK", "LINKREQ", "NOTIF"
 PENDING = "PENDING"
 CLAIM_PREFIX, LINK_PREFIX, LINK_REQUEST_PREFIX = "NOTIF#", "LINK#", "LINKREQ#"
@@ -51,7 +48,7 @@ def new_link_token() -> str:
 def issue_link(ticket_id: str, now: float | None = None) -> str:
     """A new token for the ticket, stored as LINK#<sha256> expiring after trackingLinkDays."""
     token = new_link_token()
-    expires = int((now or time.time()) + float(LIMITS["trackingLinkDays"]) * 86400)
+    expires = int((now or time.time()) + limits.TRACKING_LINK_DAYS * 86400)
     item = {
         "pk": f"{LINK_PREFIX}{tickets.hash_token(token)}",
         "entity": LINK_ENTITY,
@@ -112,7 +109,7 @@ def record_link_request(reference: str, contact_hash: str, now: float | None = N
                     ":at": tickets.now_iso(),
                     ":expires": int(at) + LINK_REQUEST_TTL_SECONDS,
                     ":one": 1,
-                    ":limit": int(LIMITS["trackingLinksPerHour"]),
+                    ":limit": limits.TRACKING_LINKS_PER_HOUR,
                 }
             ),
         )
