@@ -66,6 +66,7 @@ RULE_ERROR_TYPES = {
     "ConflictError",
     "UnauthorizedException",
     "Unauthorized",
+    "ResolverExecutionLimitReached",  # AppSync's answer past the resolver count limit (many aliases)
 }
 # AppSync's own messages without errorType (validation of documents, variables, scalars).
 PLAIN_MESSAGE_RE = re.compile(

@@ -67,6 +67,18 @@ EXPECTED: dict[str, list[str]] = {
     "onTicketUpdated (no token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "onTicketUpdated (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "onTicketActivity": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "requestTrackingLink": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "setNotifyBy (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "setNotifyBy (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "Ticket.notifications (right token)": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "StatusChange.internalNote (right token)": [
+        *BAD,
+        UNAUTHORIZED,
+        UNAUTHORIZED,
+        ALLOWED,
+        ALLOWED,
+        UNAUTHORIZED,
+    ],
 }
 # expected HTTP 401 / connection messages per bad credential (APPSYNC-NOTES §2)
 BAD_MESSAGES = {
@@ -109,6 +121,21 @@ M_MOVE = (
 M_PUBLISH = (
     "mutation M($t: PublishedTicketInput!) { publishTicketChange(ticket: $t) "
     "{ id description customer { name email } } }"
+)
+Q_NOTIFICATIONS = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { id notifications { channel status } } }"
+)
+Q_INTERNAL = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { id history { status internalNote } } }"
+)
+M_LINK = (
+    "mutation M($ref: String!, $contact: String!) { requestTrackingLink(reference: $ref, contact: $contact) }"
+)
+M_NOTIFY = (
+    "mutation M($id: ID!, $token: String, $by: [Channel!]!) "
+    "{ setNotifyBy(id: $id, trackingToken: $token, notifyBy: $by) { id version } }"
 )
 S_ACTIVITY = "subscription { onTicketActivity { id description status version customer { name email } } }"
 S_UPDATED = "subscription S($id: ID!, $token: String) { onTicketUpdated(id: $id, trackingToken: $token) { id description status version } }"  # noqa: E501
@@ -264,6 +291,14 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                 )
             ).json()["data"]["ticket"]
             secrets = [ticket["description"], staff_view["customer"]["name"], staff_view["customer"]["email"]]
+            # a second ticket for setNotifyBy (a committed change of its own: the first keeps its versions)
+            body2 = json.dumps({"query": M_CREATE, "variables": {"input": ticket_input(f"mx2-{run_id}")}})
+            created2 = (
+                await client.post(
+                    stack.graphql_url, content=body2, headers=api.http_headers(body2, matrix.host)
+                )
+            ).json()["data"]["createTicket"]
+            tid2, token2 = created2["ticket"]["id"], created2["trackingToken"]
             tid, ref = ticket["id"], staff_view["reference"]
 
             # 1. subscriptions first (kept open to see what each receives)
@@ -312,6 +347,11 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                         },
                     ),
                     "publishTicketChange": (M_PUBLISH, {"t": published}),
+                    "requestTrackingLink": (M_LINK, {"ref": ref, "contact": "nobody@example.com"}),
+                    "setNotifyBy (right token)": (M_NOTIFY, {"id": tid2, "token": token2, "by": ["EMAIL"]}),
+                    "setNotifyBy (wrong token)": (M_NOTIFY, {"id": tid2, "token": "x" * 43, "by": []}),
+                    "Ticket.notifications (right token)": (Q_NOTIFICATIONS, {"id": tid, "token": token}),
+                    "StatusChange.internalNote (right token)": (Q_INTERNAL, {"id": tid, "token": token}),
                 }
                 if caller.name == "staff (access token)":
                     http_ops["updateTicketStatus"] = (M_MOVE, {"input": {"id": tid, "status": "DIAGNOSING"}})
@@ -405,7 +445,10 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
     made = [t["description"] for t in matrix.listing if run_id in t["description"]]  # type: ignore[attr-defined]
     allowed_creators = {c for i, c in enumerate(CALLERS) if EXPECTED["createTicket"][i] == ALLOWED}
     assert sorted(made) == sorted(
-        [f"Reliability ticket mx-{run_id}: squeaky brakes."]
+        [
+            f"Reliability ticket mx-{run_id}: squeaky brakes.",
+            f"Reliability ticket mx2-{run_id}: squeaky brakes.",
+        ]
         + [f"Reliability ticket mx-{run_id}-{slug(c)}: squeaky brakes." for c in allowed_creators]
     )
 
