@@ -5,6 +5,7 @@ import type { Subscription, Ticket } from '../api';
 import { formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
 import { STATUS_EXPLAINED, STATUS_LABEL, progressSteps } from '../lifecycle';
 import { onConnectionState, onResync } from '../realtime';
+import { channelChoices, lostLinkForm } from './comms';
 
 export function parseTrackingFragment(hash: string): { id: string; token: string } | null {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -28,6 +29,7 @@ export function renderTrack(root: HTMLElement): void {
   const liveLine = h('p', { className: 'live-line', 'data-testid': 'live-state' }, 'Connecting for live updates…');
   const statusBox = h('div', { className: 'status-now', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const body = h('div', { className: 'track-body' });
+  const choices = notifyChoices(id, token); // built once: a live update keeps what the customer ticked
   replaceChildren(root, h('p', { className: 'loading' }, 'Loading your repair…'));
 
   const show = (ticket: Ticket) => {
@@ -41,7 +43,7 @@ export function renderTrack(root: HTMLElement): void {
       h('p', { className: 'status-label' }, 'Status: ', h('strong', { 'data-testid': 'status', 'data-status': ticket.status }, STATUS_LABEL[ticket.status])),
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
-    replaceChildren(body, progress(ticket), details(ticket), history(ticket));
+    replaceChildren(body, progress(ticket), details(ticket), history(ticket), choices);
     if (first) {
       replaceChildren(
         root,
@@ -107,6 +109,30 @@ export function renderTrack(root: HTMLElement): void {
   window.addEventListener('hashchange', () => window.location.reload(), { once: true });
 }
 
+/** Change how the customer is told (setNotifyBy). The page cannot read the current choice (the
+ * customer's details are staff-only), so it offers both boxes and confirms what was saved. */
+function notifyChoices(id: string, token: string): HTMLElement {
+  const boxes = channelChoices('track-notify', { email: false, sms: false });
+  const message = h('p', { role: 'status', 'data-testid': 'notify-message' });
+  const button = h('button', { type: 'submit' }, 'Save my choice');
+  const form = h('form', { className: 'notify-choices' }, boxes.element, button, message);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const chosen = boxes.chosen();
+    try {
+      await request<{ setNotifyBy: { id: string } }>(Q.setNotifyBy, { id, trackingToken: token, notifyBy: chosen }, 'apiKey');
+      const words = chosen.map((c) => (c === 'EMAIL' ? 'e-mail' : 'text message'));
+      message.textContent = words.length ? `Saved: we will tell you by ${words.join(' and ')}.` : 'Saved: we will not send you messages.';
+    } catch (raw) {
+      message.textContent = `Not saved: ${(raw as ApiError).message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
 function renderNotFound(root: HTMLElement): void {
   setTitle('Link not found');
   replaceChildren(
@@ -118,6 +144,7 @@ function renderNotFound(root: HTMLElement): void {
       h('p', { role: 'alert' }, 'This tracking link is unknown or incomplete. Check that you opened the whole link from your confirmation, or call the workshop with your reference.'),
       h('p', null, h('a', { href: '/' }, 'Report a new problem')),
     ),
+    lostLinkForm('track-lost'),
   );
 }
 
