@@ -44,15 +44,18 @@ test-heavy: setup
 ## PITSTOP_STAFF_USERNAME, PITSTOP_STAFF_PASSWORD).
 test-remote: $(STAMP)
 	@test -n "$$PITSTOP_OUTPUTS" || (echo "set PITSTOP_OUTPUTS to a deployed amplify_outputs.json" >&2; exit 2)
-	$(PY) -m pytest tests/appsync_local --ignore=tests/appsync_local/engine -p no:cacheprovider
+	$(PY) -m pytest tests/pitstop_local -p no:cacheprovider
 
 ## make bench: benchmarks, printed and written to bench/results.json.
 bench: setup
 	$(PY) -m bench
 
-## make lint: ruff, and zizmor's offline audits of the GitHub workflows (pinned actions, permissions, ...).
+## make lint: ruff (lint and format), mypy (strict; files and settings in pyproject.toml), and zizmor's offline
+## audits of the GitHub workflows (pinned actions, permissions, ...).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	@if [ -f frontend/package.json ]; then $(MAKE) -s -C frontend lint; fi
 	$(VENV)/bin/zizmor --offline --no-progress .github/workflows/
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .common import Figure
 
-NAMES = ("cold_start", "scaling", "request_path", "fanout", "frontend", "cost")
+NAMES = ("cold_start", "scaling", "request_path", "estimates", "fanout", "frontend", "cost")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -66,18 +66,19 @@ def main(argv: list[str] | None = None) -> int:
         figures.extend(got)
         details[name] = {**detail, "seconds": round(time.monotonic() - t0, 1)}
 
-    from . import cold_start, cost, fanout, frontend_size, request_path, scaling
+    from . import cold_start, cost, estimates, fanout, frontend_size, request_path, scaling
 
     smoke = args.smoke
     step("cold_start", lambda: cold_start.run(smoke))
     step("scaling", lambda: scaling.run(smoke))
     step("frontend", lambda: frontend_size.run(smoke))
-    if selected & {"request_path", "fanout"}:
+    if selected & {"request_path", "estimates", "fanout"}:
         from .stack import local_stack
 
         try:
             with local_stack() as target:
                 step("request_path", lambda: request_path.run(target, smoke))
+                step("estimates", lambda: estimates.run(target, smoke))
                 step("fanout", lambda: fanout.run(target, smoke))
         except Exception as exc:  # the stack did not start
             errors["local_stack"] = f"{type(exc).__name__}: {exc}"

@@ -88,7 +88,8 @@ def patched_env(values: dict[str, str], remove: Sequence[str] = ()) -> Iterator[
 
 
 def staff_event(field: str, parent: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """An AppSync direct-Lambda event from a staff member (Cognito, group "staff"), APPSYNC-NOTES §1."""
+    """An AppSync direct-Lambda event from a staff member (Cognito, group "staff"),
+    https://docs.aws.amazon.com/appsync/latest/devguide/resolver-context-reference.html."""
     claims = {
         "sub": "00000000-0000-4000-8000-000000000001",
         "cognito:groups": ["staff"],

@@ -203,10 +203,10 @@ def breakdown(
         "cloudfront_gb_out": (CUSTOMER_PAGE_LOADS * PAGE_BYTES / 1e9, CLOUDFRONT_PER_GB_OUT),
     }
     per_1000 = {name: qty * price * 1000 for name, (qty, price) in lines.items()}
-    # What no implementation of this scenario and of DESIGN.md's stream -> publish mutation can avoid,
-    # however fast or small: every AppSync operation (the publishes included), the customer's messages
-    # and connection-minutes, the staff e-mail and the customer e-mail and SMS. No Lambda, DynamoDB or
-    # staff messages in it.
+    # What no implementation of this scenario and of its stream -> publish mutation design
+    # (resolvers/publisher.py) can avoid, however fast or small: every AppSync operation (the publishes
+    # included), the customer's messages and connection-minutes, the staff e-mail and the customer
+    # e-mail and SMS. No Lambda, DynamoDB or staff messages in it.
     floor = 1000 * (
         ops * APPSYNC_PER_OPERATION
         + CHANGES * APPSYNC_PER_MESSAGE

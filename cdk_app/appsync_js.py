@@ -1,8 +1,9 @@
 """APPSYNC_JS code generated from api_config.json, so the subscription filter has one declaration.
 
 The local AppSync reads the same `subscriptionFilters` entry; here it becomes the response handler of
-the subscription's pipeline resolver (APPSYNC-NOTES §5: enhanced filtering replaces argument
-filtering). A direct Lambda resolver cannot set a filter, hence the pipeline: a function invokes the
+the subscription's pipeline resolver (enhanced filtering replaces argument filtering,
+https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-enhanced-filtering.html).
+A direct Lambda resolver cannot set a filter, hence the pipeline: a function invokes the
 resolver Lambda with the direct-Lambda event shape, then the resolver's response sets the filter and
 returns null. The Lambda refuses a wrong tracking token by *returning* {errorType, errorMessage}
 (resolvers/errors.py `as_refusal`), which the function raises with util.error: a Lambda error raised

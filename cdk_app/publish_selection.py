@@ -55,7 +55,8 @@ def generate(schema: GraphQLSchema, mutation_field: str) -> str:
     lines += ["  }", "}"]
     mutation = "\n".join(lines)
     return (
-        '"""GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""\n\n'
+        '"""GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""\n'
+        "# ruff: noqa: E501 (a nested type's selection is one line, however long)\n\n"
         f"OPERATION_NAME = {json.dumps(operation)}\n"
         "INPUT_FIELDS = (\n" + "".join(f"    {json.dumps(name)},\n" for name in input_type.fields) + ")\n"
         f'PUBLISH_MUTATION = """{mutation}"""\n'

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import comms, comms_store, service, store, tickets
+from . import comms, comms_store, estimate_service, estimates, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -71,12 +71,21 @@ def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Store
     return stored
 
 
+def _view(ticket: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
+    """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike)."""
+    out = tickets.view(ticket, staff=staff)
+    estimate = estimates.view(ticket.get("estimate"))
+    if estimate is not None:
+        out["estimate"] = estimate
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ fields
 
 
 def get_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     stored = _visible(caller, args.get("id"), args.get("trackingToken"))
-    return tickets.view(stored.ticket, staff=caller.staff)
+    return _view(stored.ticket, staff=caller.staff)
 
 
 def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,7 +95,7 @@ def list_tickets(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
         status = tickets.validate_status(status)
     limit = tickets.validate_limit(args.get("limit"))
     items, next_token = store.page(status, limit, args.get("nextToken"))
-    return {"items": [tickets.view(t, staff=True) for t in items], "nextToken": next_token}
+    return {"items": [_view(t, staff=True) for t in items], "nextToken": next_token}
 
 
 def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,14 +103,14 @@ def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, An
     stored = store.get_by_reference(tickets.normalize_reference(args.get("reference")))
     if stored is None:
         raise NotFoundError(TICKET_NOT_FOUND)
-    return tickets.view(stored.ticket, staff=True)
+    return _view(stored.ticket, staff=True)
 
 
 def create_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     data = tickets.validate_create_input(args.get("input"))
     ticket, token = store.put_new(data)
     logger.info("ticket created", extra={"ticketId": ticket["id"], "reference": ticket["reference"]})
-    return {"ticket": tickets.view(ticket, staff=caller.staff), "trackingToken": token}
+    return {"ticket": _view(ticket, staff=caller.staff), "trackingToken": token}
 
 
 def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,7 +127,21 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
         data.get("internalNote"),
     )
     logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})
-    return tickets.view(ticket, staff=True)
+    return _view(ticket, staff=True)
+
+
+def send_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    _require_staff(caller)
+    ticket = estimate_service.send_estimate(caller.username, args.get("input"))
+    logger.info("estimate sent", extra={"ticketId": ticket["id"], "estimate": ticket["estimate"]["version"]})
+    return _view(ticket, staff=True)
+
+
+def answer_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    by = caller.username if caller.staff else tickets.SUBMITTER
+    ticket = estimate_service.answer_estimate(caller.staff, by, args.get("input"))
+    logger.info("estimate answered", extra={"ticketId": ticket["id"], "byStaff": caller.staff})
+    return _view(ticket, staff=caller.staff)
 
 
 def request_tracking_link(caller: Caller, args: Mapping[str, Any]) -> bool:
@@ -158,11 +181,13 @@ def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[st
 
 # Powertools' standard module-level router: each Lambda instance runs one event at a time (locally too:
 # every emulated instance is a process of its own), so the event it keeps between calls is never shared.
-app = AppSyncResolver()
+app = AppSyncResolver()  # type: ignore[no-untyped-call]  # Powertools' __init__ has no annotations
 
 
 def _caller() -> Caller:
-    return caller_of(app.current_event.raw_event.get("identity"))
+    event = app.current_event
+    assert event is not None, "Powertools sets the event before it calls a resolver"
+    return caller_of(event.raw_event.get("identity"))
 
 
 @app.resolver(type_name="Query", field_name="ticket")
@@ -198,6 +223,16 @@ def _request_tracking_link(**arguments: Any) -> Any:
 @app.resolver(type_name="Mutation", field_name="setNotifyBy")
 def _set_notify_by(**arguments: Any) -> Any:
     return set_notify_by(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="sendEstimate")
+def _send_estimate(**arguments: Any) -> Any:
+    return send_estimate(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="answerEstimate")
+def _answer_estimate(**arguments: Any) -> Any:
+    return answer_estimate(_caller(), arguments)
 
 
 @app.resolver(type_name="Subscription", field_name="onTicketUpdated")

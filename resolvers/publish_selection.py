@@ -1,4 +1,5 @@
 """GENERATED from schema.graphql by `python -m cdk_app.publish_selection`: do not edit."""
+# ruff: noqa: E501 (a nested type's selection is one line, however long)
 
 OPERATION_NAME = "PublishTicketChange"
 INPUT_FIELDS = (
@@ -13,6 +14,7 @@ INPUT_FIELDS = (
     "version",
     "createdAt",
     "updatedAt",
+    "estimate",
 )
 PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput!) {
   publishTicketChange(ticket: $ticket) {
@@ -27,5 +29,6 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     createdAt
     updatedAt
     notifications { channel event to status at }
+    estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment }
   }
 }"""

@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, comms, comms_store, customer_messages, publisher_settings, store, tickets
+from . import aws, comms, comms_store, customer_messages, estimates, publisher_settings, store, tickets
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
@@ -53,9 +53,12 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     One payload reaches every subscriber, API-key ones included, so history entries carry the public
     `by` (a role word, never a staff identity); staff read who made a change with a query. The staff
     fields that are non-null in the schema are filled as the resolver fills them (tickets.view)."""
-    out = {k: item[k] for k in INPUT_FIELDS if item.get(k) is not None}
+    out = {k: item[k] for k in INPUT_FIELDS if k != "estimate" and item.get(k) is not None}
     if "history" in out:
         out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
+    estimate = estimates.view(item.get("estimate"))
+    if estimate is not None:
+        out["estimate"] = estimate
     out.setdefault("notifications", [])
     if isinstance(out.get("customer"), Mapping):
         out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}
@@ -143,7 +146,8 @@ def time_left(context: Any, settings: PublisherSettings) -> Callable[[int], bool
     def has_time(calls: int) -> bool:
         if context is None:  # called directly (tests), not by the Lambda runtime
             return True
-        return context.get_remaining_time_in_millis() >= calls * settings.call_worst_seconds * 1000
+        remaining_ms: int = context.get_remaining_time_in_millis()
+        return remaining_ms >= calls * settings.call_worst_seconds * 1000
 
     return has_time
 

@@ -29,6 +29,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -61,6 +62,11 @@ def mail_id(tickets: Sequence[Mapping[str, Any]]) -> str:
     return hashlib.sha256("\n".join(str(t["id"]) for t in tickets).encode()).hexdigest()[:32]
 
 
+def _as_is(mail: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An e-mail an earlier invocation claimed but did not send: it goes as it is."""
+    return mail
+
+
 class StaffMailer:
     def __init__(self, settings: PublisherSettings, has_time: Callable[[int], bool]) -> None:
         self.settings = settings
@@ -80,8 +86,8 @@ class StaffMailer:
         fresh = [t for t in tickets if str(t["id"]) not in claimed_in]
         groups = mail_groups(fresh, self.settings.max_single_mails)
         sent = 0
-        work: list[Callable[[], Mapping[str, Any]]] = [lambda item=item: item for item in to_send]
-        work += [lambda group=group: self._claim(group) for group in groups]
+        work: list[Callable[[], Mapping[str, Any]]] = [partial(_as_is, item) for item in to_send]
+        work += [partial(self._claim, group) for group in groups]
         for index, next_mail in enumerate(work):
             # the first e-mail of an invocation always goes: the caller reserved FIRST_MAIL_CALLS for it
             if index and not self.has_time(NEXT_MAIL_CALLS):

@@ -89,6 +89,7 @@ class Ticket(TypedDict, total=False):
     updatedAt: Required[str]
     olderHistoryCount: int
     notifications: list[dict[str, Any]]  # the customer messages' delivery log (comms_store.settle)
+    estimate: dict[str, Any]  # the latest estimate (estimates.py decides what it holds)
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -97,6 +98,7 @@ SUBMITTED = "SUBMITTED"
 RECEIVED = "RECEIVED"
 DIAGNOSING = "DIAGNOSING"
 WAITING_FOR_PARTS = "WAITING_FOR_PARTS"
+AWAITING_APPROVAL = "AWAITING_APPROVAL"
 IN_REPAIR = "IN_REPAIR"
 READY_FOR_PICKUP = "READY_FOR_PICKUP"
 COMPLETED = "COMPLETED"
@@ -104,18 +106,24 @@ CANCELLED = "CANCELLED"
 
 #: status -> the statuses that may follow it. The lifecycle is this table and nothing else:
 #: COMPLETED and CANCELLED are final, nothing leads back to SUBMITTED, and every non-final status
-#: may be CANCELLED. A car may bounce between diagnosing, waiting for parts and repair, and a car
+#: may be CANCELLED. AWAITING_APPROVAL is entered only by sending an estimate (ESTIMATE_FROM below).
+#: A car may bounce between diagnosing, waiting for parts and repair, and a car
 #: that is ready may go back into repair (e.g. a problem found at pick-up).
 TRANSITIONS: dict[str, frozenset[str]] = {
     SUBMITTED: frozenset({RECEIVED, CANCELLED}),
     RECEIVED: frozenset({DIAGNOSING, IN_REPAIR, CANCELLED}),
     DIAGNOSING: frozenset({WAITING_FOR_PARTS, IN_REPAIR, READY_FOR_PICKUP, CANCELLED}),
     WAITING_FOR_PARTS: frozenset({DIAGNOSING, IN_REPAIR, CANCELLED}),
+    AWAITING_APPROVAL: frozenset({DIAGNOSING, WAITING_FOR_PARTS, IN_REPAIR, READY_FOR_PICKUP, CANCELLED}),
     IN_REPAIR: frozenset({DIAGNOSING, WAITING_FOR_PARTS, READY_FOR_PICKUP, CANCELLED}),
     READY_FOR_PICKUP: frozenset({IN_REPAIR, COMPLETED, CANCELLED}),
     COMPLETED: frozenset(),
     CANCELLED: frozenset(),
 }
+#: The statuses sendEstimate may start from. Sending an estimate is the only way into AWAITING_APPROVAL
+#: (no row above leads to it, so a status change to it is refused); from AWAITING_APPROVAL it is a
+#: revision and the status stays.
+ESTIMATE_FROM: frozenset[str] = frozenset({DIAGNOSING, WAITING_FOR_PARTS, IN_REPAIR, AWAITING_APPROVAL})
 STATUSES: tuple[str, ...] = tuple(TRANSITIONS)
 FINAL_STATUSES: frozenset[str] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 

@@ -1,4 +1,5 @@
-"""schema.graphql: parses as AppSync would load it, and its auth directives say what CONTRACT §1 says."""
+"""schema.graphql: parses as AppSync would load it, and its auth directives say what
+tests/cdk_app/contract_schema.graphql says."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_publish_mutation_is_iam_only_and_feeds_both_subscriptions(schema: Graph
 
 
 def test_every_type_a_subscription_delivers_allows_iam(schema: GraphQLSchema) -> None:
-    """Otherwise AppSync silently delivers nothing to subscribers (APPSYNC-NOTES §3)."""
+    """Otherwise AppSync silently delivers nothing to subscribers (https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-data.html)."""
     seen: set[str] = set()
 
     def walk(type_name: str) -> None:

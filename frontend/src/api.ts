@@ -33,7 +33,34 @@ export interface StatusChange {
   note?: string | null;
   internalNote?: string | null;
 }
+export type EstimateLineKind = 'LABOR' | 'PART' | 'FEE';
+export type LineDecision = 'PENDING' | 'APPROVED' | 'DECLINED';
+export interface EstimateLine {
+  id: string;
+  kind: EstimateLineKind;
+  description: string;
+  quantity: number;
+  unitPrice: number;
+  amount: number;
+  decision: LineDecision;
+}
+/** Money in minor units (cents) of `currency`. */
+export interface Estimate {
+  version: number;
+  currency: string;
+  lines: EstimateLine[];
+  subtotal: number;
+  taxRateBasisPoints: number;
+  tax: number;
+  total: number;
+  approvedTotal: number;
+  sentAt: string;
+  answeredAt?: string | null;
+  signedBy?: string | null;
+  comment?: string | null;
+}
 export interface Ticket {
+  estimate?: Estimate | null;
   id: string;
   reference: string;
   status: TicketStatus;
@@ -51,16 +78,21 @@ export interface TicketPage {
   nextToken?: string | null;
 }
 
+const ESTIMATE_FIELDS = `
+  estimate {
+    version currency subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment
+    lines { id kind description quantity unitPrice amount decision }
+  }`;
 const PUBLIC_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
-  history { status at note }`;
+  history { status at note }${ESTIMATE_FIELDS}`;
 const STAFF_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
   customer { name email phone notifyBy }
   notifications { channel event to status at }
-  history { status at by note internalNote }`;
+  history { status at by note internalNote }${ESTIMATE_FIELDS}`;
 
 export const Q = {
   createTicket: `mutation CreateTicket($input: CreateTicketInput!) {
@@ -89,6 +121,13 @@ export const Q = {
   setNotifyBy(id: $id, trackingToken: $trackingToken, notifyBy: $notifyBy) { id version }
 }`,
   onTicketActivity: `subscription OnTicketActivity { onTicketActivity { ${STAFF_FIELDS} } }`,
+  sendEstimate: `mutation SendEstimate($input: SendEstimateInput!) { sendEstimate(input: $input) { ${STAFF_FIELDS} } }`,
+  answerEstimatePublic: `mutation AnswerEstimate($input: AnswerEstimateInput!) {
+  answerEstimate(input: $input) { ${PUBLIC_FIELDS} }
+}`,
+  answerEstimateStaff: `mutation AnswerEstimate($input: AnswerEstimateInput!) {
+  answerEstimate(input: $input) { ${STAFF_FIELDS} }
+}`,
 };
 
 export interface ApiErrorItem {

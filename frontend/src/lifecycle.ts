@@ -7,6 +7,7 @@ export const STATUSES = [
   'RECEIVED',
   'DIAGNOSING',
   'WAITING_FOR_PARTS',
+  'AWAITING_APPROVAL',
   'IN_REPAIR',
   'READY_FOR_PICKUP',
   'COMPLETED',
@@ -20,6 +21,7 @@ export const NEXT_STATUSES: Readonly<Record<TicketStatus, readonly TicketStatus[
   RECEIVED: ['DIAGNOSING', 'IN_REPAIR', 'CANCELLED'],
   DIAGNOSING: ['WAITING_FOR_PARTS', 'IN_REPAIR', 'READY_FOR_PICKUP', 'CANCELLED'],
   WAITING_FOR_PARTS: ['DIAGNOSING', 'IN_REPAIR', 'CANCELLED'],
+  AWAITING_APPROVAL: ['DIAGNOSING', 'WAITING_FOR_PARTS', 'IN_REPAIR', 'READY_FOR_PICKUP', 'CANCELLED'],
   IN_REPAIR: ['DIAGNOSING', 'WAITING_FOR_PARTS', 'READY_FOR_PICKUP', 'CANCELLED'],
   READY_FOR_PICKUP: ['IN_REPAIR', 'COMPLETED', 'CANCELLED'],
   COMPLETED: [],
@@ -41,6 +43,7 @@ export const STATUS_LABEL: Readonly<Record<TicketStatus, string>> = {
   RECEIVED: 'Received',
   DIAGNOSING: 'Diagnosing',
   WAITING_FOR_PARTS: 'Waiting for parts',
+  AWAITING_APPROVAL: 'Awaiting approval',
   IN_REPAIR: 'In repair',
   READY_FOR_PICKUP: 'Ready for pickup',
   COMPLETED: 'Completed',
@@ -53,6 +56,7 @@ export const STATUS_EXPLAINED: Readonly<Record<TicketStatus, string>> = {
   RECEIVED: 'The workshop has received your request.',
   DIAGNOSING: 'A mechanic is finding out what is wrong.',
   WAITING_FOR_PARTS: 'We are waiting for parts to arrive.',
+  AWAITING_APPROVAL: 'The workshop sent you an estimate. Please approve or decline each line below.',
   IN_REPAIR: 'Your vehicle is being repaired.',
   READY_FOR_PICKUP: 'Your vehicle is ready to be picked up.',
   COMPLETED: 'This repair is complete. Thank you!',
@@ -66,9 +70,13 @@ export const STATUS_EXPLAINED: Readonly<Record<TicketStatus, string>> = {
 export function progressSteps(status: TicketStatus, visited: readonly TicketStatus[]): TicketStatus[] {
   const steps: TicketStatus[] = ['SUBMITTED', 'RECEIVED', 'DIAGNOSING'];
   if (status === 'WAITING_FOR_PARTS' || visited.includes('WAITING_FOR_PARTS')) steps.push('WAITING_FOR_PARTS');
+  if (status === 'AWAITING_APPROVAL' || visited.includes('AWAITING_APPROVAL')) steps.push('AWAITING_APPROVAL');
   steps.push('IN_REPAIR', 'READY_FOR_PICKUP', 'COMPLETED');
   return steps;
 }
+
+/** The statuses an estimate may be sent from (resolvers/tickets.py ESTIMATE_FROM). */
+export const ESTIMATE_FROM: readonly TicketStatus[] = ['DIAGNOSING', 'WAITING_FOR_PARTS', 'IN_REPAIR', 'AWAITING_APPROVAL'];
 
 export function isStatus(value: unknown): value is TicketStatus {
   return typeof value === 'string' && (STATUSES as readonly string[]).includes(value);

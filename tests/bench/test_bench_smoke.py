@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from bench import cost  # noqa: E402
 from bench.common import percentile  # noqa: E402
@@ -29,6 +28,7 @@ PREFIXES = {
     "cold_start": "cold start:",
     "scaling": "scaling:",
     "request_path": "request path:",
+    "estimates": "estimates:",
     "fanout": "fan-out:",
     "frontend": "frontend:",
     "cost": "cost:",
@@ -37,6 +37,7 @@ HEADLINES = {  # bench -> how many figures with a target it must report
     "cold_start": 2,
     "scaling": 2,
     "request_path": 2,
+    "estimates": 2,  # sendEstimate and answerEstimate p50 against updateTicketStatus p50
     "fanout": 1,
     "frontend": 1,
     "cost": 2,  # the workshop's month; variable cost / design floor
@@ -90,6 +91,7 @@ def test_smoke_details_are_sane(smoke: dict[str, Any]) -> None:
     details = smoke["details"]
     assert details["scaling"]["large"]["scanned_count"] == 21  # limit + 1 through the index, no Scan
     assert details["request_path"]["create"]["n"] >= 3
+    assert all(details["estimates"][k]["n"] >= 3 for k in ("send", "answer", "revise", "update"))
     assert all(r["samples"] > 0 for r in details["fanout"].values() if isinstance(r, dict))
     assert details["frontend"]["console"]["total_gzip_bytes"] > 0
     cost = details["cost"]

@@ -1,5 +1,6 @@
 """The deployed schema (schema.graphql, loaded by CDK's Definition.from_file) keeps its promises:
-everything in CONTRACT §1, and no breaking change against the last released schema."""
+everything in contract_schema.graphql (the fixed public surface), and no breaking change against the
+last released schema."""
 
 from __future__ import annotations
 

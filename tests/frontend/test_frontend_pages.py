@@ -1,4 +1,4 @@
-"""The customer and staff pages in real headless Chromium against the running local stack (issue 5 §6)."""
+"""The customer and staff pages in real headless Chromium against the running local stack."""
 
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ def test_the_resolver_sees_only_its_declared_environment() -> None:
     source = stack._api_config_with_values()["dataSources"]["resolverLambda"]
     seen = _seen(source, stack)
     declared = api_config()["dataSources"]["resolverLambda"]["environment"]
-    assert declared == ["TABLE_NAME"] and seen["TABLE_NAME"] == "table"
+    assert declared == ["TABLE_NAME", "STAFF_GROUP"] and seen["TABLE_NAME"] == "table"
+    assert seen["STAFF_GROUP"] == api_config()["staffGroup"]
     for name in ("TOPIC_ARN", "GRAPHQL_URL", "STAFF_PAGE_URL", "PUBLISHER_SETTINGS"):
         assert name not in seen
     assert seen["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"

@@ -32,7 +32,7 @@ def test_session_tests_run_against_a_stage_named_by_its_outputs(local_stack: Any
             sys.executable,
             "-m",
             "pytest",
-            "tests/appsync_local/test_session.py",
+            "tests/pitstop_local/test_session.py",
             "-p",
             "no:cacheprovider",
             "--no-cov",

@@ -1,7 +1,8 @@
 """Helpers for the reliability tests: callers (every credential kind), raw HTTP/WebSocket probes,
-gql clients, ticket factories and AppSync response-shape checks (../../shared/APPSYNC-NOTES.md).
+gql clients, ticket factories and AppSync response-shape checks
+(the behaviours and sources in packages/appsync-local/README.md, "What it promises").
 
-Imported as `rel_helpers` (tests/reliability/conftest.py puts this folder on sys.path).
+Imported as `rel_helpers` (pyproject.toml's pytest `pythonpath` lists this folder).
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ RULE_ERROR_TYPES = {
     "ConflictError",
     "UnauthorizedException",
     "Unauthorized",
-    "ResolverExecutionLimitReached",  # AppSync's answer past the resolver count limit (many aliases)
+    # AppSync's own limits (api_config.json "limits"), refused before or instead of a resolver
+    "ResolverExecutionLimitReached",
+    "QueryDepthLimitReached",
+    # the local server's bound on selected fields (packages/appsync-local README: no AppSync equivalent)
+    "QueryTooComplex",
 }
 # AppSync's own messages without errorType (validation of documents, variables, scalars).
 PLAIN_MESSAGE_RE = re.compile(
@@ -371,15 +376,16 @@ def check_error_shape(error: dict[str, Any]) -> None:
 
 
 def check_http_response(response: httpx.Response) -> str:
-    """Check a /graphql response against APPSYNC-NOTES §2; returns its class:
-    'ok', 'errors' (200 with errors), 'malformed' (400) or 'unauthorized' (401)."""
+    """Check a /graphql response against AppSync's HTTP shapes (graphql/graphql-over-http#81); returns
+    its class: 'ok', 'errors' (200 with errors), 'malformed' (400, or 413 for a body over the limit) or
+    'unauthorized' (401)."""
     status = response.status_code
-    assert status in (200, 400, 401), f"HTTP {status}: {response.text[:500]}"
+    assert status in (200, 400, 401, 413), f"HTTP {status}: {response.text[:500]}"
     assert response.headers.get("content-type", "").startswith("application/json"), response.headers
     body = response.json()
     assert isinstance(body, dict), body
     assert not LEAK_RE.search(json.dumps(body["errors"]) if "errors" in body else ""), body
-    if status == 400:
+    if status in (400, 413):
         assert body == {
             "errors": [
                 {"errorType": "MalformedHttpRequestException", "message": body["errors"][0]["message"]}

@@ -79,8 +79,13 @@ EXPECTED: dict[str, list[str]] = {
         ALLOWED,
         UNAUTHORIZED,
     ],
+    # estimates, on a second ticket (each answer answers a fresh revision the staff just sent)
+    "sendEstimate": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "answerEstimate (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "answerEstimate (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "Ticket.estimate (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
 }
-# expected HTTP 401 / connection messages per bad credential (APPSYNC-NOTES §2)
+# expected HTTP 401 / connection messages per bad credential (https://github.com/graphql/graphql-over-http/issues/81)
 BAD_MESSAGES = {
     "no credentials": "Valid authorization header not provided.",
     "wrong API key": "You are not authorized to make this call.",
@@ -136,6 +141,22 @@ M_LINK = (
 M_NOTIFY = (
     "mutation M($id: ID!, $token: String, $by: [Channel!]!) "
     "{ setNotifyBy(id: $id, trackingToken: $token, notifyBy: $by) { id version } }"
+)
+ESTIMATE_LINES = [
+    {"kind": "LABOR", "description": "Brakes", "quantity": 1.5, "unitPrice": 9000},
+    {"kind": "PART", "description": "Pads", "quantity": 1, "unitPrice": 6450},
+]
+M_SEND = (
+    "mutation M($input: SendEstimateInput!) "
+    "{ sendEstimate(input: $input) { id status estimate { version lines { id } } } }"
+)
+M_ANSWER = (
+    "mutation M($input: AnswerEstimateInput!) "
+    "{ answerEstimate(input: $input) { id estimate { version approvedTotal signedBy } } }"
+)
+Q_ESTIMATE = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { id estimate { version total lines { amount decision } } } }"
 )
 S_ACTIVITY = "subscription { onTicketActivity { id description status version customer { name email } } }"
 S_UPDATED = "subscription S($id: ID!, $token: String) { onTicketUpdated(id: $id, trackingToken: $token) { id description status version } }"  # noqa: E501
@@ -357,6 +378,53 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                     http_ops["updateTicketStatus"] = (M_MOVE, {"input": {"id": tid, "status": "DIAGNOSING"}})
                 for op, (q, v) in http_ops.items():
                     await matrix.http(client, caller, op, q, v)
+
+            # 2b. estimates, on a ticket of their own (so the first ticket's versions stay 2 and 3)
+            staff_caller = callers["staff (ID token)"]
+
+            async def post(caller: Caller, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+                b = json.dumps({"query": query, "variables": variables})
+                return (
+                    await client.post(
+                        stack.graphql_url, content=b, headers=caller.http_headers(b, matrix.host)
+                    )
+                ).json()
+
+            made = (await post(api, M_CREATE, {"input": ticket_input(f"estimates-{uuid.uuid4().hex[:8]}")}))[
+                "data"
+            ]
+            tid2, token2 = made["createTicket"]["ticket"]["id"], made["createTicket"]["trackingToken"]
+            for status in ("RECEIVED", "DIAGNOSING"):
+                await post(staff_caller, M_MOVE, {"input": {"id": tid2, "status": status}})
+            await post(staff_caller, M_SEND, {"input": {"ticketId": tid2, "lines": ESTIMATE_LINES}})
+
+            async def fresh_estimate() -> dict[str, Any]:
+                sent = await post(
+                    staff_caller, M_SEND, {"input": {"ticketId": tid2, "lines": ESTIMATE_LINES}}
+                )
+                return sent["data"]["sendEstimate"]["estimate"]
+
+            def answer_of(estimate: dict[str, Any], token: str | None) -> dict[str, Any]:
+                decisions = [{"lineId": ln["id"], "decision": "APPROVED"} for ln in estimate["lines"]]
+                return {
+                    "input": {
+                        "ticketId": tid2,
+                        "trackingToken": token,
+                        "estimateVersion": estimate["version"],
+                        "decisions": decisions,
+                        "signedBy": "Matrix Caller",
+                    }
+                }
+
+            for caller in callers.values():
+                send_vars = {"input": {"ticketId": tid2, "lines": ESTIMATE_LINES}}
+                await matrix.http(client, caller, "sendEstimate", M_SEND, send_vars)
+                wrong = answer_of(await fresh_estimate(), "x" * 43)
+                await matrix.http(client, caller, "answerEstimate (wrong token)", M_ANSWER, wrong)
+                right = answer_of(await fresh_estimate(), token2)
+                await matrix.http(client, caller, "answerEstimate (right token)", M_ANSWER, right)
+                read = {"id": tid2, "token": token2}
+                await matrix.http(client, caller, "Ticket.estimate (right token)", Q_ESTIMATE, read)
 
             # 3. what each socket received for the staff's two changes (versions 2 and 3)
             await asyncio.sleep(1.5)

@@ -30,6 +30,13 @@ def test_lifecycle_table_exactly() -> None:
         "RECEIVED": {"DIAGNOSING", "IN_REPAIR", "CANCELLED"},
         "DIAGNOSING": {"WAITING_FOR_PARTS", "IN_REPAIR", "READY_FOR_PICKUP", "CANCELLED"},
         "WAITING_FOR_PARTS": {"DIAGNOSING", "IN_REPAIR", "CANCELLED"},
+        "AWAITING_APPROVAL": {
+            "DIAGNOSING",
+            "WAITING_FOR_PARTS",
+            "IN_REPAIR",
+            "READY_FOR_PICKUP",
+            "CANCELLED",
+        },
         "IN_REPAIR": {"DIAGNOSING", "WAITING_FOR_PARTS", "READY_FOR_PICKUP", "CANCELLED"},
         "READY_FOR_PICKUP": {"IN_REPAIR", "COMPLETED", "CANCELLED"},
         "COMPLETED": set(),
@@ -57,7 +64,10 @@ def test_lifecycle_invariants() -> None:
     reach = {"SUBMITTED"}
     frontier = ["SUBMITTED"]
     while frontier:
-        for nxt in tickets.TRANSITIONS[frontier.pop()]:
+        current = frontier.pop()
+        # sending an estimate is the one way into AWAITING_APPROVAL (not a row of the table)
+        entered = {"AWAITING_APPROVAL"} if current in tickets.ESTIMATE_FROM else set()
+        for nxt in tickets.TRANSITIONS[current] | entered:
             if nxt not in reach:
                 reach.add(nxt)
                 frontier.append(nxt)

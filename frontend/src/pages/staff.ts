@@ -15,7 +15,9 @@ import { ApiError, Q, request, subscribe } from '../api';
 import type { Subscription, Ticket, TicketPage } from '../api';
 import type { AppConfig } from '../config';
 import { formatAge, formatDateTime, h, replaceChildren, setTitle, timeElement } from '../dom';
-import { STATUSES, STATUS_LABEL, allowedNext, isStatus } from '../lifecycle';
+import { ESTIMATE_FROM, STATUSES, STATUS_LABEL, allowedNext, isStatus } from '../lifecycle';
+import { estimateSummary } from '../estimate';
+import { estimatePanel } from './estimateBuilder';
 import type { TicketStatus } from '../lifecycle';
 import { NOTE_MAX_LENGTH } from '../limits';
 import { STAFF_GROUP } from '../staffGroup';
@@ -225,6 +227,7 @@ class Board {
   private found = h('div', { className: 'found', 'data-testid': 'find-result' });
   private boardEl = h('div', { className: 'board', 'data-testid': 'board' });
   private twoStep = h('div', { className: 'two-step', 'data-testid': 'two-step' });
+  private estimates = estimatePanel((ticket) => this.upsert(ticket, true));
 
   constructor(
     private root: HTMLElement,
@@ -256,6 +259,7 @@ class Board {
       this.twoStep,
       this.findForm(),
       this.found,
+      this.estimates.element,
       this.liveLine,
       this.announcer,
       nav,
@@ -433,6 +437,7 @@ class Board {
     if (known && known.version > ticket.version) return;
     if (known && known.version === ticket.version && !live && this.columnOf(ticket.id) === ticket.status) return;
     this.tickets.set(ticket.id, ticket);
+    this.estimates.update(ticket);
     for (const column of this.columns.values()) {
       if (column.status !== ticket.status && column.ids.includes(ticket.id)) {
         column.ids = column.ids.filter((id) => id !== ticket.id);
@@ -546,9 +551,19 @@ class Board {
           )
         : null,
       deliveryLog(ticket),
+      ticket.estimate ? h('p', { className: 'estimate-summary', 'data-testid': 'estimate-summary' }, estimateSummary(ticket.estimate)) : null,
+      this.estimateButton(ticket),
       this.moveForm(ticket, scope),
       h('p', { className: 'card-msg', role: 'status', 'data-testid': 'card-message' }, message ?? ''),
     );
+  }
+
+  private estimateButton(ticket: Ticket): HTMLElement | null {
+    if (!ticket.estimate && !ESTIMATE_FROM.includes(ticket.status)) return null;
+    const label = ticket.estimate ? 'Estimate…' : 'Build estimate…';
+    const button = h('button', { type: 'button', className: 'estimate-open', 'aria-label': `${label} ${ticket.reference}` }, label);
+    button.addEventListener('click', () => this.estimates.open(this.tickets.get(ticket.id) ?? ticket));
+    return button;
   }
 
   private moveForm(ticket: Ticket, scope: string): HTMLElement | null {

@@ -6,6 +6,7 @@ import { formatDateTime, h, replaceChildren, setTitle, timeElement } from '../do
 import { STATUS_EXPLAINED, STATUS_LABEL, progressSteps } from '../lifecycle';
 import { onConnectionState, onResync } from '../realtime';
 import { channelChoices, lostLinkForm } from './comms';
+import { estimateSection } from './estimateAnswer';
 
 export function parseTrackingFragment(hash: string): { id: string; token: string } | null {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -30,6 +31,7 @@ export function renderTrack(root: HTMLElement): void {
   const statusBox = h('div', { className: 'status-now', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const body = h('div', { className: 'track-body' });
   const choices = notifyChoices(id, token); // built once: a live update keeps what the customer ticked
+  const estimate = estimateSection(id, token, (ticket) => show(ticket));
   replaceChildren(root, h('p', { className: 'loading' }, 'Loading your repair…'));
 
   const show = (ticket: Ticket) => {
@@ -43,7 +45,8 @@ export function renderTrack(root: HTMLElement): void {
       h('p', { className: 'status-label' }, 'Status: ', h('strong', { 'data-testid': 'status', 'data-status': ticket.status }, STATUS_LABEL[ticket.status])),
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
-    replaceChildren(body, progress(ticket), details(ticket), history(ticket), choices);
+    estimate.update(ticket);
+    replaceChildren(body, progress(ticket), estimate.element, details(ticket), history(ticket), choices);
     if (first) {
       replaceChildren(
         root,

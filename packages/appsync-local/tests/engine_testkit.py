@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -21,8 +20,6 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
 
 import engine_fake_recorder  # noqa: E402
 from appsync_local.engine import CognitoSettings, EngineSettings, IamPrincipal  # noqa: E402

@@ -38,14 +38,13 @@ def write_package(root: Path, name: str, value: str) -> None:
 
 
 @pytest.fixture
-def package(tmp_path: Path) -> Any:
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     name = f"engine_reload_pkg_{os.getpid()}_{time.monotonic_ns()}"
     write_package(tmp_path, name, "one")
-    sys.path.insert(0, str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))  # undone after the test
     try:
         yield tmp_path, name
     finally:
-        sys.path.remove(str(tmp_path))
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
 
@@ -166,6 +165,20 @@ def test_memory_over_the_declared_size_fails_the_invocation(probe: str) -> None:
     finally:
         runtime.stop()
     assert runtime.peak_memory_mb > 1
+
+
+def test_a_large_server_does_not_count_against_its_workers_memory(probe: str) -> None:
+    """Linux carries getrusage's peak RSS across fork and exec: a worker started by a server that has
+    ever used more than the function's memory must still report only its own."""
+    ballast = bytearray(600 * 1024 * 1024)  # the server (this test process) well over 128 MB
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so it is resident
+    runtime = LambdaRuntime(probe, memory_mb=128)
+    try:
+        assert runtime.invoke({})["pid"]
+    finally:
+        runtime.stop()
+        del ballast
+    assert 1 < runtime.peak_memory_mb < 128
 
 
 def test_a_warm_worker_is_reused(probe: str) -> None:

@@ -227,9 +227,9 @@ class StreamPoller:
             }
         else:
             kwargs = {"ShardIteratorType": self.starting_position}
-        return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **kwargs)[
-            "ShardIterator"
-        ]
+        shard_ids = {"StreamArn": self.stream_arn, "ShardId": shard.shard_id}
+        iterator: str = self.streams.get_shard_iterator(**shard_ids, **kwargs)["ShardIterator"]
+        return iterator
 
     def _fetch(self, shard: _Shard) -> None:
         if shard.iterator is None:

@@ -352,7 +352,7 @@ class _Checker:
         keys = []
         for index, item in enumerate(value):
             where = f"local.apiKeys[{index}]"
-            entry = {"key": item} if isinstance(item, str) else self.obj(item, where)
+            entry: dict[str, Any] = {"key": item} if isinstance(item, str) else self.obj(item, where)
             key = self.string(entry.get("key"), f"{where}.key")
             days = entry.get("expiresDays", DEFAULT_API_KEY_DAYS)
             if key and self.integer(days, f"{where}.expiresDays", API_KEY_DAYS_RANGE):

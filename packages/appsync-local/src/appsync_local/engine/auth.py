@@ -2,7 +2,7 @@
 
 Modes (api_config.json "authorization"): API_KEY (`x-api-key`, with expiry), AMAZON_COGNITO_USER_POOLS
 (JWT in `Authorization`, raw or Bearer), AWS_IAM (SigV4 in `Authorization`). A missing or bad credential
-is AppSync's HTTP 401 UnauthorizedException (APPSYNC-NOTES §2).
+is AppSync's HTTP 401 UnauthorizedException (https://github.com/graphql/graphql-over-http/issues/81).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""AppSync's authorization directives (APPSYNC-NOTES §3).
+"""AppSync's authorization directives (https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html).
 
 A field's directives list the modes allowed on it; without any, its type's; a type without any allows
 the default mode only. `@aws_cognito_user_pools(cognito_groups: [..])` needs one of those groups in
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graphql import GraphQLObjectType, GraphQLSchema, ListValueNode, StringValueNode
-from graphql.language import ConstDirectiveNode
+from graphql.language import ConstDirectiveNode, ObjectTypeDefinitionNode, ObjectTypeExtensionNode
 
 from .auth import COGNITO, AuthContext
 
@@ -65,7 +65,9 @@ class FieldAuthorizer:
         for type_ in schema.type_map.values():
             if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
                 continue
-            type_nodes = [type_.ast_node, *type_.extension_ast_nodes] if type_.ast_node else []
+            type_nodes: list[ObjectTypeDefinitionNode | ObjectTypeExtensionNode] = (
+                [type_.ast_node, *type_.extension_ast_nodes] if type_.ast_node else []
+            )
             type_rules = _rules(tuple(d for n in type_nodes for d in n.directives or ()), single_mode_pools)
             for field_name, field in type_.fields.items():
                 field_rules = _rules(

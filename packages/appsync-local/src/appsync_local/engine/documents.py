@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
-from graphql import DocumentNode, FieldNode, GraphQLSchema, SelectionSetNode
+from graphql import DocumentNode, ExecutableDefinitionNode, FieldNode, GraphQLSchema, SelectionSetNode
 
 from .settings import EngineSettings
 from .validation import DocumentError, parse_document, validate_document
@@ -33,7 +33,7 @@ def field_count(document: DocumentNode, limit: int) -> int:
     `limit + 1` at most: linear in the document, and bounded by the parser's token limit."""
     count = 0
     stack: list[SelectionSetNode] = [
-        d.selection_set for d in document.definitions if getattr(d, "selection_set", None) is not None
+        d.selection_set for d in document.definitions if isinstance(d, ExecutableDefinitionNode)
     ]
     while stack and count <= limit:
         for selection in stack.pop().selections:

@@ -10,6 +10,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
@@ -58,7 +59,11 @@ class StartedSubscription:
     response_key: str
     selection: FieldNode
     arguments: dict[str, Any]  # unsupplied variables count as null (AppSync's argument filtering)
-    executor: Executor
+    executor: Executor[RequestContext]
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def _plain_error(message: str) -> dict[str, Any]:
@@ -110,7 +115,7 @@ class Engine:
             raise OperationError(errors)
         return PreparedOperation(document, operation, variables, name)
 
-    def _executor(self, op: PreparedOperation, ctx: RequestContext) -> Executor:
+    def _executor(self, op: PreparedOperation, ctx: RequestContext) -> Executor[RequestContext]:
         executor = Executor.build(
             self.schema,
             op.document,
@@ -148,7 +153,7 @@ class Engine:
 
     async def _publish(self, op: PreparedOperation, data: dict[str, Any], publisher: AuthContext) -> None:
         triggers = self.hub.mutation_fields
-        fragments = {f.name.value: f for f in op.document.definitions if f.kind == "fragment_definition"}
+        fragments = _fragments(op.document)
         for key, group in grouped_fields([op.operation.selection_set], fragments).items():
             name = group[0][0].name.value
             if name not in triggers or data.get(key) is None:
@@ -164,7 +169,7 @@ class Engine:
             kind = op.operation.operation.value.capitalize()
             raise AppSyncError(f"{kind} not supported through the realtime channel", "UnsupportedOperation")
         executor = self._executor(op, replace(ctx, delivery=True))  # reused for every delivery
-        fragments = {f.name.value: f for f in op.document.definitions if f.kind == "fragment_definition"}
+        fragments = _fragments(op.document)
         selection = next(iter(collect_fields([op.operation.selection_set], fragments)))[0]
         field_name = selection.name.value
         subscription_type = self.schema.subscription_type
@@ -181,11 +186,11 @@ class Engine:
             if argument.value.kind == "variable" and argument.name.value not in filter_arguments:
                 filter_arguments[argument.name.value] = None  # an unsupplied variable acts like null
         route = self.routes.get((subscription_type.name, field_name))
-        if route is not None and route.kind == "AWS_LAMBDA":
+        if route is not None and route.kind == "AWS_LAMBDA" and route.runtime is not None:
             event = self._subscription_event(op, ctx, field_name, selection, fragments, filter_arguments)
             # A filtered subscription is a pipeline (check function + filter), as the CDK app builds it.
             invoke = invoke_check_function if self.hub.filter_for(field_name) else invoke_lambda
-            await invoke(route.runtime, event, self.settings)  # type: ignore[arg-type]
+            await invoke(route.runtime, event, self.settings)
         return StartedSubscription(
             field_name=field_name,
             response_key=selection.alias.value if selection.alias else field_name,

@@ -1,4 +1,4 @@
-"""AppSync's direct Lambda resolver event (APPSYNC-NOTES §1)."""
+"""AppSync's direct Lambda resolver event (https://docs.aws.amazon.com/appsync/latest/devguide/resolver-context-reference.html)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def selection_set_graphql(field_nodes: list[FieldNode], fragments: dict[str, Fra
 
 
 def build_event(
-    info: GraphQLResolveInfo, arguments: dict[str, Any], source: Any, ctx: RequestContext
+    info: GraphQLResolveInfo[RequestContext], arguments: dict[str, Any], source: Any, ctx: RequestContext
 ) -> dict[str, Any]:
     root_types = {
         t.name

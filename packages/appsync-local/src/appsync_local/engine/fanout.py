@@ -1,4 +1,4 @@
-"""@aws_subscribe fan-out (APPSYNC-NOTES §3, §5).
+"""@aws_subscribe fan-out (https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-data.html).
 
 API:
     hub = SubscriptionHub(schema, authorizer, filters=api_config["subscriptionFilters"])
@@ -34,6 +34,7 @@ from graphql import (
 from graphql.execution import Executor, execute_subscription_event
 
 from .auth import AuthContext
+from .context import RequestContext
 from .directives import FieldAuthorizer
 from .errors import format_execution_error
 from .filters import argument_match, enhanced_match
@@ -58,7 +59,7 @@ class Subscriber:
     response_key: str
     arguments: dict[str, Any]  # for argument filtering (unsupplied variables count as null)
     auth: AuthContext
-    executor: Executor  # built at start over the subscriber's document, variables and context
+    executor: Executor[RequestContext]  # built at start over the subscriber's document, variables and context
     selection: FieldNode
     fragments: dict[str, FragmentDefinitionNode]
     send: Callable[[dict[str, Any]], None]  # non-blocking: queue a message on the connection
@@ -228,7 +229,9 @@ class SubscriptionHub:
     async def _payload(
         self, subscriber: Subscriber, payload: Any, publisher: AuthContext
     ) -> dict[str, Any] | None:
-        field_def = self.schema.subscription_type.fields[subscriber.field_name]  # type: ignore[union-attr]
+        subscription_type = self.schema.subscription_type
+        assert subscription_type is not None, "a subscriber implies the schema's Subscription type"
+        field_def = subscription_type.fields[subscriber.field_name]
         inner = get_named_type(field_def.type)
         if isinstance(inner, GraphQLObjectType) and not selection_allowed(
             self.schema,
@@ -246,8 +249,8 @@ class SubscriptionHub:
             subscriber.executor.build_per_event_executor({subscriber.field_name: payload})
         )
         if hasattr(result, "__await__"):
-            result = await result  # type: ignore[misc]
-        body: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
-        if result.errors:  # type: ignore[union-attr]
-            body["errors"] = [format_execution_error(e, self.schema) for e in result.errors]  # type: ignore[union-attr]
+            result = await result
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [format_execution_error(e, self.schema) for e in result.errors]
         return body

@@ -1,4 +1,5 @@
-"""Subscription filters (APPSYNC-NOTES §5): AppSync's argument filtering and enhanced filters."""
+"""Subscription filters: AppSync's argument filtering and enhanced filters
+(https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-enhanced-filtering.html)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST/GET /graphql, AppSync-style (APPSYNC-NOTES §2)."""
+"""POST/GET /graphql, AppSync-style (https://github.com/graphql/graphql-over-http/issues/81)."""
 
 from __future__ import annotations
 

@@ -69,7 +69,19 @@ def lambda_default(value: Any) -> Any:
 
 
 def peak_memory_mb() -> int:
-    """This process's peak resident set (Linux reports KiB, macOS bytes): Lambda's "Max Memory Used"."""
+    """This process's peak resident set: Lambda's "Max Memory Used".
+
+    Linux: VmHWM from /proc/self/status, the high-water mark of this process image. Not getrusage's
+    ru_maxrss: Linux carries that across fork and exec (it keeps the larger of the parent's and the
+    new image's), so a worker started by a large server would report the server's peak as its own.
+    Elsewhere (macOS) ru_maxrss, in bytes there."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))
 

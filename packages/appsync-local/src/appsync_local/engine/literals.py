@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     BooleanValueNode,
+    ConstValueNode,
     EnumValueNode,
     FloatValueNode,
     GraphQLEnumType,
@@ -71,7 +72,8 @@ def _leaf_ok(node: ValueNode, type_: GraphQLScalarType | GraphQLEnumType) -> boo
         return isinstance(node, EnumValueNode) and node.value in type_.values
     try:
         if type_.coerce_input_literal is not None:
-            value = type_.coerce_input_literal(node)  # type: ignore[arg-type]
+            # typed for constant literals; a list or object holding a variable fails to coerce, below
+            value = type_.coerce_input_literal(cast(ConstValueNode, node))
         else:
             value = type_.parse_literal(node, None)
     except Exception:

@@ -1,4 +1,5 @@
-"""AppSync's real-time WebSocket protocol at /graphql/realtime (APPSYNC-NOTES §4), subprotocol graphql-ws."""
+"""AppSync's real-time WebSocket protocol at /graphql/realtime, subprotocol graphql-ws
+(https://docs.aws.amazon.com/appsync/latest/devguide/real-time-websocket-client.html)."""
 
 from __future__ import annotations
 
@@ -279,11 +280,12 @@ class Connection:
             request = json.loads(data) if isinstance(data, str) else None
         except (ValueError, RecursionError):
             request = None
-        if not isinstance(request, dict):
+        # (a request implies a payload object with its data string; the checks say so to the type checker)
+        if not isinstance(request, dict) or not isinstance(payload, dict) or not isinstance(data, str):
             self.error(None, [UNREADABLE_START])
             return
         try:
-            auth = await self._start_auth(payload, data)  # type: ignore[arg-type]
+            auth = await self._start_auth(payload, data)
         except AuthError as exc:
             self.error(sid, [{"errorType": "UnauthorizedException", "message": exc.message}])
             return
@@ -297,7 +299,7 @@ class Connection:
         except OperationError as exc:
             self.error(sid, exc.errors)
             return
-        await self._subscribe(sid, op, auth, payload)  # type: ignore[arg-type]
+        await self._subscribe(sid, op, auth, payload)
 
     async def _subscribe(self, sid: str, op: Any, auth: AuthContext, payload: dict[str, Any]) -> None:
         extensions = payload.get("extensions")

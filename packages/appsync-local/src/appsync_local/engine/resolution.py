@@ -70,7 +70,7 @@ def default_resolve(source: Any, field_name: str) -> Any:
     return getattr(source, field_name, None)
 
 
-def _depth(info: GraphQLResolveInfo) -> int:
+def _depth(info: GraphQLResolveInfo[RequestContext]) -> int:
     return sum(1 for key in info.path.as_list() if isinstance(key, str))
 
 
@@ -84,7 +84,7 @@ class FieldResolver:
         self.authorizer = authorizer
         self.routes = routes
 
-    def __call__(self, source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def __call__(self, source: Any, info: GraphQLResolveInfo[RequestContext], **arguments: Any) -> Any:
         ctx: RequestContext = info.context
         parent, name = info.parent_type.name, info.field_name
         if not self.authorizer.allowed(parent, name, ctx.auth):
@@ -100,11 +100,12 @@ class FieldResolver:
         ctx.resolver_count += 1
         if ctx.resolver_count > self.settings.resolver_count_limit:
             raise AppSyncError("Resolver execution limit reached.", "ResolverExecutionLimitReached")
-        arguments = with_unsupplied_as_null(arguments, info.field_nodes[0], info.variable_values)
+        arguments = with_unsupplied_as_null(arguments, info.field_nodes[0], info.variable_values.coerced)
         return self.invoke(route, build_event(info, arguments, source, ctx))
 
     def invoke(self, route: Route, event: dict[str, Any]) -> Awaitable[Any]:
-        return invoke_lambda(route.runtime, event, self.settings)  # type: ignore[arg-type]
+        assert route.runtime is not None, "an AWS_LAMBDA route carries its function"
+        return invoke_lambda(route.runtime, event, self.settings)
 
 
 async def invoke_lambda(runtime: LambdaRuntime, event: dict[str, Any], settings: EngineSettings) -> Any:

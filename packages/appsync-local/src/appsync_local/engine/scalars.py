@@ -1,4 +1,5 @@
-"""AppSync's AWS scalars (APPSYNC-NOTES §6): input coercion, literal coercion and serialization."""
+"""AppSync's AWS scalars: input coercion, literal coercion and serialization
+(https://docs.aws.amazon.com/appsync/latest/devguide/scalars.html)."""
 
 from __future__ import annotations
 
@@ -67,12 +68,12 @@ def _valid_offset(text: str) -> bool:
 
 def is_aws_date(value: str) -> bool:
     match = DATE_RE.match(value)
-    return bool(match) and _valid_date(*match.groups()) and _valid_offset(value)
+    return match is not None and _valid_date(*match.groups()) and _valid_offset(value)
 
 
 def is_aws_time(value: str) -> bool:
     match = TIME_RE.match(value)
-    return bool(match) and _valid_time(*match.groups()) and _valid_offset(value)
+    return match is not None and _valid_time(*match.groups()) and _valid_offset(value)
 
 
 def is_aws_datetime(value: str) -> bool:
@@ -162,7 +163,7 @@ class AwsScalar:
             raise ScalarParseError(f"Unable to parse `{_show(value)}` as a valid {self.kind}.")
         return json.loads(value) if self.name == "AWSJSON" else value
 
-    def parse_literal(self, node: ValueNode, _variables: Any = None) -> Any:
+    def parse_literal(self, node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
         if self.integer:
             if isinstance(node, IntValueNode):
                 return int(node.value)
@@ -213,6 +214,8 @@ LITERAL_NODES = (StringValueNode, IntValueNode, FloatValueNode, BooleanValueNode
 
 def install_aws_scalars(schema: GraphQLSchema) -> GraphQLSchema:
     """Give the schema's AWS scalar types their AppSync behaviour (in place)."""
+    # graphql-core declares serialize/parse_value/parse_literal as methods, yet its own constructor
+    # overrides them per instance the same way (GraphQLScalarType.__init__): hence the method-assign ignores.
     for name, scalar in AWS_SCALARS.items():
         type_ = schema.get_type(name)
         if not isinstance(type_, GraphQLScalarType):

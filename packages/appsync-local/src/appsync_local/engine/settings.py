@@ -83,8 +83,8 @@ class EngineSettings:
     # given to every function besides its declared `environment` (e.g. credentials, AWS_ENDPOINT_URL);
     # a function sees nothing else of the server's environment
     lambda_environment: dict[str, str] = field(default_factory=dict)
-    # limits (APPSYNC-NOTES §2, §4)
-    max_query_tokens: int = 15_000  # "Maximum char length exceeded" over it (APPSYNC-NOTES §2)
+    # limits (https://docs.aws.amazon.com/general/latest/gr/appsync.html)
+    max_query_tokens: int = 15_000  # "Maximum char length exceeded" over it
     # AppSync's per-API queryDepthLimit (1..75; unset: none) and resolverCountLimit (1..10000; unset:
     # 10000), https://docs.aws.amazon.com/appsync/latest/APIReference/API_GraphqlApi.html. Past them a
     # field fails with errorType QueryDepthLimitReached (raised to its first nullable parent), or

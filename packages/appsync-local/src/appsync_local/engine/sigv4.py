@@ -35,7 +35,7 @@ class SignedRequest:
 
 
 def is_sigv4(authorization: str | None) -> bool:
-    return bool(authorization) and authorization.startswith("AWS4-HMAC-SHA256")  # type: ignore[union-attr]
+    return authorization is not None and authorization.startswith("AWS4-HMAC-SHA256")
 
 
 def access_key_id(authorization: str) -> str:

@@ -1,14 +1,15 @@
 """Parse and validate a document; report failures the way AppSync (graphql-java) words them.
 
 AppSync: "Validation error of type FieldUndefined: Field 'x' in type 'Query' is undefined @ 'x'",
-HTTP 200, data null, no errorType, locations with sourceName null (APPSYNC-NOTES §2).
+HTTP 200, data null, no errorType, locations with sourceName null
+(https://github.com/graphql/graphql-over-http/issues/81).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     ArgumentNode,
@@ -60,6 +61,9 @@ class ArgumentsOfCorrectTypeRule(ValidationRule):
             self.report_error(GraphQLError(problem, node))
 
 
+RULE_EXTENSION = "appsyncLocalRule"  # the validation rule that reported the error
+
+
 class _RuleContext:
     """A rule's view of the shared validation context that marks each error the rule reports with the
     rule's name (graphql-java's error type follows from it): one validation pass then attributes
@@ -71,7 +75,9 @@ class _RuleContext:
         self._rule_name = rule_name
 
     def report_error(self, error: GraphQLError) -> None:
-        error.appsync_rule = self._rule_name  # type: ignore[attr-defined]
+        # extensions: the GraphQL error's field for implementors' additional entries (never sent as such:
+        # _appsync_error builds the response error)
+        error.extensions = {**(error.extensions or {}), RULE_EXTENSION: self._rule_name}
         self._context.report_error(error)
 
     def __getattr__(self, name: str) -> Any:
@@ -80,7 +86,8 @@ class _RuleContext:
 
 def _named(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     def __init__(self: ASTValidationRule, context: ASTValidationContext) -> None:
-        rule.__init__(self, _RuleContext(context, rule.__name__))  # type: ignore[arg-type]
+        # the stand-in forwards every other attribute to the real context (__getattr__)
+        rule.__init__(self, cast(ASTValidationContext, _RuleContext(context, rule.__name__)))
 
     return type(rule.__name__, (rule,), {"__init__": __init__})
 
@@ -253,6 +260,6 @@ def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[dic
         return []
     collector = _PathCollector()
     visit(document, collector)
-    errors = [_appsync_error(e, getattr(e, "appsync_rule", ""), collector.paths) for e in found]
+    errors = [_appsync_error(e, (e.extensions or {}).get(RULE_EXTENSION, ""), collector.paths) for e in found]
     errors.sort(key=lambda e: tuple((e["locations"] or [{"line": 0, "column": 0}])[0].values())[:2])
     return errors
