@@ -44,6 +44,17 @@ DYNAMODB_PER_READ_UNIT = 0.125 / 1e6
 # Amazon SNS pricing, https://aws.amazon.com/sns/pricing/
 SNS_PER_EMAIL = 2.00 / 100_000
 SNS_PER_PUBLISH = 0.50 / 1e6
+# Amazon SES pricing, https://aws.amazon.com/ses/pricing/ (outbound e-mail, no attachments):
+SES_PER_EMAIL = 0.10 / 1000
+# SMS, one destination country: the United States, from a registered toll-free number. SNS/End User
+# Messaging list price per outbound message part, https://aws.amazon.com/sns/sms-pricing/ , plus the
+# carriers' pass-through fee (about $0.0025-0.003 a message; the higher figure is used).
+SMS_US_PER_MESSAGE = 0.00581
+SMS_US_CARRIER_FEE = 0.00300
+# Customer messages per ticket (resolvers/comms.py's event table): the confirmation, one estimate,
+# READY_FOR_PICKUP, each by e-mail; SMS for the customers who tick it (assumed: half of them).
+CUSTOMER_EVENTS_PER_TICKET = 3
+SMS_OPT_IN_SHARE = 0.5
 # AWS WAF pricing, https://aws.amazon.com/waf/pricing/ (an AWS managed rule group counts as one rule):
 WAF_PER_WEB_ACL_MONTH = 5.00
 WAF_PER_RULE_MONTH = 1.00
@@ -170,6 +181,19 @@ def breakdown(
         "dynamodb_read_units": (rru, DYNAMODB_PER_READ_UNIT),
         "sns_publish": (1, SNS_PER_PUBLISH),
         "sns_email": (1, SNS_PER_EMAIL),
+        "ses_customer_email": (CUSTOMER_EVENTS_PER_TICKET, SES_PER_EMAIL),
+        "sms_customer_us": (
+            CUSTOMER_EVENTS_PER_TICKET * SMS_OPT_IN_SHARE,
+            SMS_US_PER_MESSAGE + SMS_US_CARRIER_FEE,
+        ),
+        # per message: the claim (put), the issued link (put), and the transaction settling the claim
+        # and appending to the ticket's delivery log (2x, at the ticket's size)
+        "dynamodb_message_write_units": (
+            CUSTOMER_EVENTS_PER_TICKET
+            * (1 + SMS_OPT_IN_SHARE)
+            * (2 + 2 * (1 + _units(sizes[f"ticket_v{CHANGES + 1}"], 1024))),
+            DYNAMODB_PER_WRITE_UNIT,
+        ),
         "kms_requests": (KMS_REQUESTS_PER_PUBLISH, KMS_PER_REQUEST),
         "waf_requests": (waf_requests, WAF_PER_REQUEST),
         "xray_traces": (traces if tracing else 0, XRAY_PER_TRACE),
@@ -181,13 +205,15 @@ def breakdown(
     per_1000 = {name: qty * price * 1000 for name, (qty, price) in lines.items()}
     # What no implementation of this scenario and of its stream -> publish mutation design
     # (resolvers/publisher.py) can avoid, however fast or small: every AppSync operation (the publishes
-    # included), the customer's messages and connection-minutes, and the staff e-mail. No Lambda,
-    # DynamoDB or staff messages in it.
+    # included), the customer's messages and connection-minutes, the staff e-mail and the customer
+    # e-mail and SMS. No Lambda, DynamoDB or staff messages in it.
     floor = 1000 * (
         ops * APPSYNC_PER_OPERATION
         + CHANGES * APPSYNC_PER_MESSAGE
         + WATCH_MINUTES * APPSYNC_PER_CONNECTION_MINUTE
         + SNS_PER_EMAIL
+        + CUSTOMER_EVENTS_PER_TICKET * SES_PER_EMAIL
+        + CUSTOMER_EVENTS_PER_TICKET * SMS_OPT_IN_SHARE * (SMS_US_PER_MESSAGE + SMS_US_CARRIER_FEE)
     )
     total = sum(per_1000.values())
     return {
@@ -300,6 +326,8 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
         ),
         info("cost: DynamoDB share", usd["dynamodb_write_units"] + usd["dynamodb_read_units"], "USD"),
         info("cost: SNS share", usd["sns_publish"] + usd["sns_email"], "USD"),
+        info("cost: customer e-mail share (SES)", usd["ses_customer_email"], "USD"),
+        info("cost: customer SMS share (US, toll-free, 50 % opt in)", usd["sms_customer_us"], "USD"),
         info(
             "cost: operations share (WAF requests, X-Ray, logs, KMS, CloudFront)",
             sum(usd[k] for k in OPERATIONS_LINES),

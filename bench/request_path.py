@@ -173,9 +173,11 @@ def _publisher_samples(target: Any, ticket_ids: list[str], count: int) -> list[f
                         "dynamodb": {
                             "Keys": {"pk": image["pk"]},
                             "NewImage": image,
+                            # a change that causes no customer message (the publish path alone)
+                            "OldImage": image,
                             "SequenceNumber": str(10**20 + n),
                             "SizeBytes": 1000,
-                            "StreamViewType": "NEW_IMAGE",
+                            "StreamViewType": "NEW_AND_OLD_IMAGES",
                         },
                         "eventSourceARN": (
                             f"arn:aws:dynamodb:{REGION}:000000000000:table/{table}/stream/bench"

@@ -8,11 +8,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from resolvers import comms_store, customer_messages
 from resolvers.events import TICKET_CREATED
 from resolvers.publisher_settings import ENV as PUBLISHER_SETTINGS_ENV
 from resolvers.publisher_settings import environment_value
@@ -38,6 +40,7 @@ class Notifications(Construct):
         table: dynamodb.ITableV2,
         api: Api,
         staff_page_url: str,
+        site_url: str,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
     ) -> None:
@@ -104,6 +107,11 @@ class Notifications(Construct):
                     "STAFF_PAGE_URL": staff_page_url,
                     # call timeouts and the staff digest, from api_config.json (the function reads them)
                     PUBLISHER_SETTINGS_ENV: environment_value(publisher_cfg),
+                    customer_messages.ENV_SITE: site_url,  # the links in customer messages
+                    customer_messages.ENV_WORKSHOP: settings.workshop_name,
+                    customer_messages.ENV_SENDER: settings.customer_mail_from,
+                    customer_messages.ENV_SMS_SENDER_ID: settings.sms_sender_id,
+                    customer_messages.ENV_SMS_ORIGINATION: settings.sms_origination_number,
                 },
             ),
             # the handler's time budget is checked against this same number (test_stream_publisher.py)
@@ -138,6 +146,8 @@ class Notifications(Construct):
             )
         )
 
+        self._grant_customer_messages(table, settings)
+
         self.event_source = sources.DynamoEventSource(
             table,
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
@@ -156,3 +166,55 @@ class Notifications(Construct):
             filters=[lambda_.FilterCriteria.filter(pattern) for pattern in publisher_cfg["filters"]],
         )
         self.publisher.add_event_source(self.event_source)
+
+    def _grant_customer_messages(self, table: dynamodb.ITableV2, settings: Settings) -> None:
+        """Customer e-mail (SES v2) and SMS (SNS), and the items that make each message go once."""
+        # The sender identity. SES sends DKIM-signed mail from it once verified; a new account is in
+        # the SES sandbox until it asks to leave it (docs/deploy.md).
+        self.sender_identity = ses.EmailIdentity(
+            self, "CustomerSender", identity=ses.Identity.email(settings.customer_mail_from)
+        )
+        # ses:SendEmail on this identity only (SES v2 SendEmail authorises against the identity ARN;
+        # not the construct's grant_send_email, which adds SendRawEmail, never used here)
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"], resources=[self.sender_identity.email_identity_arn]
+            )
+        )
+        # SMS goes to a phone number, which has no ARN: IAM can only name it as "*". NotResource
+        # "arn:aws:sns:*:*:*" turns that into "anything that is not an SNS ARN", i.e. direct publishes
+        # to phone numbers only; no topic or platform endpoint of any account can be published to
+        # under this statement (the staff topic has its own grant above).
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:aws:sns:*:*:*"])
+        )
+        # CheckIfPhoneNumberIsOptedOut has no resource type: "*" is the only resource IAM accepts.
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:CheckIfPhoneNumberIsOptedOut"], resources=["*"])
+        )
+        Validations.of(self.publisher.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="sns:CheckIfPhoneNumberIsOptedOut supports no resource type, so IAM only accepts "
+                "'*'; it reads one opt-out flag and changes nothing.",
+            )
+        )
+        # The claims (NOTIF#), issued links (LINK#), link requests' tickets (REF#, TICKET#) and the
+        # delivery log on the ticket (TICKET#): resolvers/comms_store.py. Table only, these keys only.
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [
+                            f"{comms_store.CLAIM_PREFIX}*",
+                            f"{comms_store.LINK_PREFIX}*",
+                            "REF#*",
+                            "TICKET#*",
+                        ]
+                    }
+                },
+            )
+        )

@@ -87,6 +87,12 @@ class Settings:
     powertools_layer_version: int | None = None
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     root: Path = PROJECT_ROOT
+    # customer messages: the SES sender (an address this stack verifies), the name they are sent in,
+    # and the SMS origination settings (either may be empty; see docs/deploy.md)
+    customer_mail_from: str = "repairs@example.com"
+    workshop_name: str = "Pitstop Garage"
+    sms_sender_id: str = ""
+    sms_origination_number: str = ""
 
     @property
     def is_prod(self) -> bool:
@@ -121,6 +127,15 @@ class Settings:
         reserved = _as_int(ctx("publisherReservedConcurrency"), 0)
         if reserved < 0:
             raise ValueError("context publisherReservedConcurrency must be 0 (no reservation) or more")
+        sender = str(ctx("customerMailFrom") or "repairs@example.com")
+        if not _EMAIL.match(sender):
+            raise ValueError(f"context customerMailFrom={sender!r} is not an e-mail address")
+        sender_id = str(ctx("smsSenderId") or "")
+        if sender_id and not re.fullmatch(r"(?=.*[A-Za-z])[A-Za-z0-9-]{1,11}", sender_id):
+            raise ValueError("context smsSenderId: 1 to 11 letters, digits or '-', at least one letter")
+        origination = str(ctx("smsOriginationNumber") or "")
+        if origination and not re.fullmatch(r"\+[1-9][0-9]{7,14}", origination):
+            raise ValueError("context smsOriginationNumber must be E.164, like +18445550123")
         dist = ctx("frontendDist")
         dist_path = Path(dist) if dist else root / "frontend" / "dist"
         if not dist_path.is_absolute():
@@ -140,4 +155,8 @@ class Settings:
             ),
             frontend_dist=dist_path,
             root=root,
+            customer_mail_from=sender,
+            workshop_name=str(ctx("workshopName") or "Pitstop Garage").strip()[:80],
+            sms_sender_id=sender_id,
+            sms_origination_number=origination,
         )

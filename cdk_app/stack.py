@@ -63,6 +63,7 @@ class PitstopStack(Stack):
             table=self.data.table,
             api=self.api,
             staff_page_url=f"{self.site.url}/staff",
+            site_url=self.site.url,
             code=code,
             layer=layer,
         )

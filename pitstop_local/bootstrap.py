@@ -22,6 +22,7 @@ USER_POOL_CLIENT_NAME = "pitstop-web"
 STAFF_GROUP: str = api_config()["staffGroup"]
 MFA_CONFIGURATION = "OPTIONAL"  # TOTP offered to each user, as deployed outside prod (cdk_app/auth.py)
 MOTO_CREDENTIALS = "testing"
+CUSTOMER_SENDER = "repairs@pitstop.local.example"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def create_all(endpoint_url: str, staff_username: str, staff_password: str) -> R
     table = create_table(client("dynamodb", endpoint_url))
     topic_arn = client("sns", endpoint_url).create_topic(Name=TOPIC_NAME)["TopicArn"]
     client("s3", endpoint_url).create_bucket(Bucket=PHOTO_BUCKET)  # private, as deployed (cdk_app/photos.py)
+    # the customer e-mail's sender, verified (moto, like SES, refuses an unverified one)
+    client("sesv2", endpoint_url).create_email_identity(EmailIdentity=CUSTOMER_SENDER)
     pool_id, client_id = create_user_pool(client("cognito-idp", endpoint_url), staff_username, staff_password)
     return Resources(
         endpoint_url=endpoint_url,

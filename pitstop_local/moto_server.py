@@ -1,4 +1,4 @@
-"""moto's server (DynamoDB + streams, SNS, Cognito) as a child process on a free loopback port.
+"""moto's server (DynamoDB + streams, SNS with SMS, SES v2, Cognito) as a child process on a free port.
 
 The parent starts `python -m pitstop_local.moto_server`; the child binds port 0 (no race for a free
 port), prints `READY <port>` and serves until SIGTERM or until its stdin closes (the parent died).
@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from . import sent_messages
 
 READY = "READY"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -151,8 +153,9 @@ class _LocalOnly:
         if host not in {f"{name}:{self.port}" for name in self.names}:
             return "421 Misdirected Request", "this server answers to loopback host names only"
         origin = environ.get("HTTP_ORIGIN")
+        path = str(environ.get("PATH_INFO", ""))
         if origin is not None and (
-            origin.lower() not in self.origins or str(environ.get("PATH_INFO", "")).startswith(MOTO_API)
+            origin.lower() not in self.origins or path.startswith(MOTO_API) or path == sent_messages.PATH
         ):
             return "403 Forbidden", "cross-origin request"
         if str(environ.get("HTTP_SEC_FETCH_SITE", "")).lower() == "cross-site":
@@ -161,6 +164,12 @@ class _LocalOnly:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         refused = self.refusal(environ)
+        if refused is None and environ.get("PATH_INFO") == sent_messages.PATH:
+            body = sent_messages.snapshot()
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
         if refused is None:
             return self.app(environ, start_response)
         status, reason = refused
@@ -201,6 +210,7 @@ def _serve(host: str, cors_origins: Sequence[str] = ()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     moto_patches.transactions_without_table_copies()
+    sent_messages.install()  # customer e-mail and SMS, for the outbox
     moto_patches.make_dynamodb_linearizable()  # after: the lock wraps the checked transaction too
     guard = _LocalOnly(
         DomainDispatcherApplication(_backend_app_factory(cors_origins)),

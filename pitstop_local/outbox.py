@@ -4,7 +4,10 @@ moto's SNS posts each notification that passes the subscription's filter policy 
 `POST /_local/sns/<secret>` with SNS's HTTP/S JSON body (Type "Notification", Subject, Message,
 Timestamp, ...; Content-Type text/plain). Real SNS first sends a SubscriptionConfirmation; moto
 confirms on its own, but one is handled anyway (ConfirmSubscription with its token).
-`GET /_local/outbox` lists `{subject, message, at}`, newest last.
+`GET /_local/outbox` lists `{channel, event, to, subject, message, at}`, newest last: these staff
+e-mails (channel "staff-email", `to` empty: the topic's subscribers) merged with the customer e-mail
+and SMS that moto's SES v2 and SNS accepted (channel "email" / "sms"; read from the moto child,
+pitstop_local/sent_messages.py).
 
 Anything on the machine (or a web page, through the browser) can post to a local port, and moto does
 not sign its deliveries the way SNS does (its Signature is a fixed example), so the subscription's
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -47,20 +51,33 @@ class Outbox:
         topic_arn: str,
         confirm: Callable[[str, str], None] | None = None,
         secret: str | None = None,
+        customer_messages: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.topic_arn = topic_arn
+        self.customer_messages = customer_messages
         self.confirm = confirm
         self.secret = secret or secrets.token_urlsafe(24)
         self._messages: deque[dict[str, Any]] = deque(maxlen=MAX_MESSAGES)
         self._lock = threading.Lock()
 
     def messages(self) -> list[dict[str, Any]]:
+        """Staff e-mails and customer messages, newest last (`at` is fixed-width UTC: sorts as text)."""
         with self._lock:
-            return list(self._messages)
+            staff = list(self._messages)
+        customer = self.customer_messages() if self.customer_messages is not None else []
+        return sorted(staff + customer, key=lambda m: str(m.get("at") or ""))
 
-    def add(self, subject: str | None, message: str, at: str | None = None) -> None:
+    def add(self, subject: str | None, message: str, at: str | None = None, event: str | None = None) -> None:
+        entry = {
+            "channel": "staff-email",
+            "event": event or "TICKET_CREATED",
+            "to": [],
+            "subject": subject,
+            "message": message,
+            "at": at or _now(),
+        }
         with self._lock:
-            self._messages.append({"subject": subject, "message": message, "at": at or _now()})
+            self._messages.append(entry)
 
     def receive(self, body: dict[str, Any]) -> None:
         """Handle one SNS HTTP delivery."""
@@ -68,7 +85,8 @@ class Outbox:
             raise ValueError("not our topic")
         kind = body.get("Type")
         if kind == "Notification":
-            self.add(body.get("Subject"), str(body.get("Message", "")), body.get("Timestamp"))
+            event = ((body.get("MessageAttributes") or {}).get("event") or {}).get("Value")
+            self.add(body.get("Subject"), str(body.get("Message", "")), body.get("Timestamp"), event)
         elif kind == "SubscriptionConfirmation" and self.confirm is not None:
             token = str(body.get("Token", ""))
             threading.Thread(target=self.confirm, args=(self.topic_arn, token), daemon=True).start()
@@ -93,12 +111,25 @@ class Outbox:
             return Response(status_code=200)
 
         async def outbox(_: Request) -> Response:
-            return JSONResponse(self.messages())
+            return JSONResponse(await run_in_threadpool(self.messages))
 
         return [
             Route(SNS_PATH + "/{secret}", sns, methods=["POST"]),
             Route(OUTBOX_PATH, outbox, methods=["GET"]),
         ]
+
+
+def moto_sent(moto_url: str) -> Callable[[], list[dict[str, Any]]]:
+    """Reads the customer messages the moto child recorded (a loopback GET without an Origin)."""
+    import urllib.request
+
+    from .sent_messages import PATH
+
+    def read() -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{moto_url}{PATH}", timeout=5) as response:  # noqa: S310 - loopback
+            return list(json.loads(response.read()))
+
+    return read
 
 
 def subscribe(sns: Any, topic_arn: str, endpoint: str) -> str:

@@ -56,6 +56,7 @@ class LocalSettings:
     iam_access_key_id: str
     iam_secret_access_key: str
     log_level: str
+    workshop_name: str = "Pitstop Garage"  # customer messages are sent in this name
 
     @property
     def base_url(self) -> str:
@@ -88,4 +89,5 @@ class LocalSettings:
             iam_access_key_id=env.get("PITSTOP_IAM_ACCESS_KEY_ID") or _access_key_id(),
             iam_secret_access_key=env.get("PITSTOP_IAM_SECRET_ACCESS_KEY") or secrets.token_urlsafe(30),
             log_level=(env.get("PITSTOP_LOG_LEVEL") or "warning").lower(),
+            workshop_name=env.get("PITSTOP_WORKSHOP_NAME") or "Pitstop Garage",
         )

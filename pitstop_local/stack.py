@@ -26,7 +26,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from cdk_app.outputs import build_amplify_outputs
-from resolvers import publisher_settings  # the function's settings variable, as the CDK app sets it
+from resolvers import (
+    customer_messages,  # the names of the publisher's message settings
+    publisher_settings,  # the function's settings variable, as the CDK app sets it
+)
 
 from . import bootstrap, moto_server, outbox, static
 from .config import api_config, schema_sdl
@@ -74,7 +77,9 @@ class LocalStack:
         self.timings["resources"] = time.monotonic() - t0
         sns = bootstrap.client("sns", res.endpoint_url)
         self.outbox = outbox.Outbox(
-            res.topic_arn, confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token)
+            res.topic_arn,
+            confirm=lambda arn, token: sns.confirm_subscription(TopicArn=arn, Token=token),
+            customer_messages=outbox.moto_sent(self.moto.url),
         )
         outbox.subscribe(sns, res.topic_arn, self.outbox.endpoint(s.base_url))
         self.outputs = build_amplify_outputs(
@@ -138,6 +143,11 @@ class LocalStack:
             "STAFF_PAGE_URL": f"{s.base_url}/staff",
             "STAFF_GROUP": str(api_config()["staffGroup"]),
             publisher_settings.ENV: publisher_settings.environment_value(api_config()["publisher"]),
+            customer_messages.ENV_SITE: s.base_url,  # links open the local tracking page
+            customer_messages.ENV_WORKSHOP: s.workshop_name,
+            customer_messages.ENV_SENDER: bootstrap.CUSTOMER_SENDER,
+            customer_messages.ENV_SMS_SENDER_ID: "",
+            customer_messages.ENV_SMS_ORIGINATION: "",
         }
 
     def _function_environment(self, names: list[str]) -> dict[str, str]:

@@ -14,13 +14,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import estimate_service, estimates, photo_service, photos, service, store, tickets
+from . import comms, comms_store, estimate_service, estimates, photo_service, photos, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
     NotFoundError,
     PitstopError,
     UnauthorizedException,
+    ValidationError,
     as_refusal,
 )
 
@@ -56,9 +57,16 @@ def _require_staff(caller: Caller) -> None:
 
 
 def _visible(caller: Caller, ticket_id: Any, tracking_token: Any) -> store.Stored:
-    """The ticket, if this caller may see it; otherwise the very same NotFoundError as an unknown id."""
+    """The ticket, if this caller may see it; otherwise the very same NotFoundError as an unknown id.
+
+    A public caller's token is the ticket's own (its hash on the ticket) or one a message issued
+    (a live LINK item of this ticket)."""
     stored = store.get(ticket_id) if tickets.is_ticket_id(ticket_id) else None
-    if stored is None or not (caller.staff or tickets.token_matches(tracking_token, stored.token_hash)):
+    if stored is None or not (
+        caller.staff
+        or tickets.token_matches(tracking_token, stored.token_hash)
+        or comms_store.link_opens(tracking_token, str(ticket_id))
+    ):
         raise NotFoundError(TICKET_NOT_FOUND)
     return stored
 
@@ -113,7 +121,12 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
     if not tickets.is_ticket_id(data["id"]):
         raise NotFoundError(TICKET_NOT_FOUND)
     ticket = service.change_status(
-        data["id"], data["status"], caller.username, data.get("note"), data.get("expectedVersion")
+        data["id"],
+        data["status"],
+        caller.username,
+        data.get("note"),
+        data.get("expectedVersion"),
+        data.get("internalNote"),
     )
     logger.info("status changed", extra={"ticketId": ticket["id"], "status": ticket["status"]})
     return _view(ticket, staff=True)
@@ -157,6 +170,28 @@ def set_photo_visibility(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
     _require_staff(caller)
     stored = _visible(caller, args.get("ticketId"), None)
     return photo_service.set_visibility(stored, args.get("photoId"), args.get("visibleToCustomer"))
+
+
+def request_tracking_link(caller: Caller, args: Mapping[str, Any]) -> bool:
+    """Always true. The same store work whatever the reference and contact: one conditional write of
+    a request (the contact as a hash); the publisher reads the ticket and sends, from the stream."""
+    reference = tickets.normalize_reference(args.get("reference"))
+    contact = args.get("contact")
+    if not isinstance(contact, str) or not contact.strip() or len(contact) > tickets.MAX_EMAIL:
+        raise ValidationError(
+            f"contact must be an e-mail address or a phone number (at most {tickets.MAX_EMAIL})"
+        )
+    comms_store.record_link_request(reference, comms.contact_key(contact))
+    return True
+
+
+def set_notify_by(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _visible(caller, args.get("id"), args.get("trackingToken"))
+    customer: Mapping[str, Any] = stored.ticket.get("customer") or {}
+    choice = comms.validate_notify_by(args.get("notifyBy") or [], customer)
+    ticket = comms_store.set_notify_by(str(stored.ticket["id"]), choice)
+    logger.info("channels changed", extra={"ticketId": ticket["id"], "notifyBy": choice})
+    return _view(ticket, staff=caller.staff)
 
 
 def subscribe_ticket_updated(caller: Caller, args: Mapping[str, Any]) -> dict[str, str] | None:
@@ -206,6 +241,16 @@ def _create_ticket(**arguments: Any) -> Any:
 @app.resolver(type_name="Mutation", field_name="updateTicketStatus")
 def _update_ticket_status(**arguments: Any) -> Any:
     return update_ticket_status(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="requestTrackingLink")
+def _request_tracking_link(**arguments: Any) -> Any:
+    return request_tracking_link(_caller(), arguments)
+
+
+@app.resolver(type_name="Mutation", field_name="setNotifyBy")
+def _set_notify_by(**arguments: Any) -> Any:
+    return set_notify_by(_caller(), arguments)
 
 
 @app.resolver(type_name="Mutation", field_name="sendEstimate")

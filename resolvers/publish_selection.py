@@ -10,6 +10,7 @@ INPUT_FIELDS = (
     "description",
     "customer",
     "history",
+    "notifications",
     "version",
     "createdAt",
     "updatedAt",
@@ -23,11 +24,12 @@ PUBLISH_MUTATION = """mutation PublishTicketChange($ticket: PublishedTicketInput
     status
     vehicle { make model year vin licensePlate mileage }
     description
-    customer { name email phone }
-    history { status at by note }
+    customer { name email phone notifyBy }
+    history { status at by note internalNote }
     version
     createdAt
     updatedAt
+    notifications { channel event to status at }
     estimate { version currency lines { id kind description quantity unitPrice amount decision } subtotal taxRateBasisPoints tax total approvedTotal sentAt answeredAt signedBy comment }
     photos { id status contentType size url uploadedBy visibleToCustomer caption createdAt }
   }

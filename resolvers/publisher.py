@@ -1,6 +1,7 @@
 """DynamoDB stream handler: each committed ticket change -> IAM publish mutation; new tickets -> staff e-mail.
 
-Per batch: the publish mutation for each record, in order, then the staff e-mail for the new tickets
+Per batch: the publish mutation for each record, in order, each followed by the customer messages it
+causes (customer_messages.py: link requests are records too), then the staff e-mail for the new tickets
 among the published records (staffmail.py: one e-mail each, or one digest for a burst, each ticket in
 exactly one e-mail). A failure is reported in batchItemFailures, from the failed record on (or, when
 the e-mail failed, from the first new ticket's record on), and the stream retries from there; a
@@ -8,7 +9,8 @@ repeated publish carries the same version, which clients ignore, and a ticket al
 not e-mailed again.
 
 Time budget: every call is bounded (api_config.json "publisher" → "timeouts"), and before each record
-the handler checks that one more publish plus the first e-mail still fit in the time left; if not, it
+the handler checks that one more record (its publish and its customer messages) plus the first staff
+e-mail still fit in the time left; if not, it
 stops there and reports the rest for retry, so a batch ends inside the function timeout rather than
 being cut off by it.
 """
@@ -30,12 +32,25 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from . import aws, estimates, photos, publisher_settings, store, tickets
+from . import (
+    aws,
+    comms,
+    comms_store,
+    customer_messages,
+    estimates,
+    photos,
+    publisher_settings,
+    store,
+    tickets,
+)
 from .publish_selection import INPUT_FIELDS, OPERATION_NAME, PUBLISH_MUTATION
 from .publisher_settings import PublisherSettings
 from .staffmail import FIRST_MAIL_CALLS, StaffMailer
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
+
+
+RECORD_CALLS = 1 + customer_messages.CHANNEL_CALLS  # the publish, then a message per channel
 
 
 class PublishError(Exception):
@@ -48,7 +63,8 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     One payload reaches every subscriber, API-key ones included, so history entries carry the public
     `by` (a role word, never a staff identity); staff read who made a change with a query. Likewise
     the photos are those every subscriber may see, without url (photos.published), always present;
-    the estimate is as its readers see it (estimates.view)."""
+    the estimate is as its readers see it (estimates.view); the staff fields that are non-null in the
+    schema are filled as the resolver fills them (tickets.view)."""
     out = {k: item[k] for k in INPUT_FIELDS if k not in ("estimate", "photos") and item.get(k) is not None}
     if "history" in out:
         out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
@@ -56,6 +72,9 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     if estimate is not None:
         out["estimate"] = estimate
     out["photos"] = photos.published(item.get("photos"))
+    out.setdefault("notifications", [])
+    if isinstance(out.get("customer"), Mapping):
+        out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}
     return out
 
 
@@ -100,22 +119,37 @@ def publish(ticket: Mapping[str, Any], limits: aws.CallLimits) -> dict[str, Any]
     return dict(result.get("data") or {})
 
 
-def record_handler(record: DynamoDBRecord, limits: aws.CallLimits) -> dict[str, Any] | None:
-    """Publish one stream record; returns the ticket when the record created it (it gets a staff
-    e-mail), None otherwise (a change, or a record we ignore)."""
-    image = (record.raw_event.get("dynamodb") or {}).get("NewImage")
+def record_handler(
+    record: DynamoDBRecord, limits: aws.CallLimits, sender: customer_messages.Sender | None = None
+) -> dict[str, Any] | None:
+    """Publish one stream record, then send the customer messages it causes; returns the ticket when
+    the record created it (it gets a staff e-mail), None otherwise (a change, a link request, or a
+    record we ignore)."""
+    change = record.raw_event.get("dynamodb") or {}
+    image = change.get("NewImage")
     if not image:
         return None  # REMOVE (TTL of CLIENT items) has no NewImage
     item = store.deserialize(image)
+    event_name = record.raw_event.get("eventName")
+    if item.get("entity") == comms_store.LINK_REQUEST_ENTITY:
+        if sender is not None:
+            customer_messages.for_link_request(sender, item)
+        return None
     if item.get("entity") != "TICKET":
         return None
     ticket = published_ticket(item)
-    event_name = record.raw_event.get("eventName")
     publish(ticket, limits)
     logger.info(
         "published",
         extra={"ticketId": ticket.get("id"), "version": ticket.get("version"), "eventName": event_name},
     )
+    if sender is not None:
+        old_image = change.get("OldImage")
+        if event_name == "INSERT" or old_image:
+            old = store.deserialize(old_image) if old_image else None
+            customer_messages.for_change(sender, old, store.to_stored(item).ticket)
+        else:  # a change without its old image: the stream's view type is not NEW_AND_OLD_IMAGES
+            logger.error("stream record without OldImage: customer events cannot be decided")
     return ticket if event_name == "INSERT" else None
 
 
@@ -150,19 +184,20 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = publisher_settings.load()
     has_time = time_left(context, settings)
     records = list(DynamoDBStreamEvent(event).records)
+    sender = customer_messages.Sender(settings.calls, settings.claim_ttl_hours * 3600)
     stop = len(records)
     new_tickets: list[tuple[int, dict[str, Any]]] = []
     for index, record in enumerate(records):
         sequence = record.dynamodb.sequence_number if record.dynamodb else None
         # the first record always goes: the settings leave time for it and its e-mail (tested)
-        if index and not has_time(1 + FIRST_MAIL_CALLS):
+        if index and not has_time(RECORD_CALLS + FIRST_MAIL_CALLS):
             logger.warning(
                 "time budget spent; the rest of the batch will be retried", extra={"sequenceNumber": sequence}
             )
             stop = index
             break
         try:
-            ticket = record_handler(record, settings.calls)
+            ticket = record_handler(record, settings.calls, sender)
         except Exception:
             logger.exception(
                 "record failed; it and the records after it will be retried",

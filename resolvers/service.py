@@ -10,7 +10,12 @@ CHANGE_ATTEMPTS = 3
 
 
 def change_status(
-    ticket_id: str, status: str, by: str | None, note: str | None, expected_version: int | None
+    ticket_id: str,
+    status: str,
+    by: str | None,
+    note: str | None,
+    expected_version: int | None,
+    internal_note: str | None = None,
 ) -> tickets.Ticket:
     """Move the ticket to `status`; returns the ticket as written.
 
@@ -23,7 +28,7 @@ def change_status(
         if current is None:
             raise NotFoundError(TICKET_NOT_FOUND)
         change = tickets.decide_status_change(
-            current.ticket, status, by, note, expected_version, tickets.now_iso()
+            current.ticket, status, by, note, expected_version, tickets.now_iso(), internal_note
         )
         try:
             store.write_change(change)

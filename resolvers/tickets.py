@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Required, TypedDict, cast
 
-from . import limits
+from . import comms, limits
 from .errors import ConflictError, ValidationError
 
 # ------------------------------------------------------------------------------------------------- types
@@ -31,6 +31,7 @@ class HistoryEntry(TypedDict, total=False):
     at: Required[str]
     by: str
     note: str
+    internalNote: str  # staff only (tickets.view drops it for public callers)
 
 
 class Vehicle(TypedDict, total=False):
@@ -46,6 +47,7 @@ class Customer(TypedDict, total=False):
     name: Required[str]
     email: str
     phone: str
+    notifyBy: list[str]  # comms.validate_notify_by
 
 
 class CreateInput(TypedDict, total=False):
@@ -63,6 +65,7 @@ class UpdateInput(TypedDict, total=False):
     id: Required[str]
     status: Required[str]
     note: str
+    internalNote: str
     expectedVersion: int
 
 
@@ -85,6 +88,7 @@ class Ticket(TypedDict, total=False):
     createdAt: Required[str]
     updatedAt: Required[str]
     olderHistoryCount: int
+    notifications: list[dict[str, Any]]  # the customer messages' delivery log (comms_store.settle)
     estimate: dict[str, Any]  # the latest estimate (estimates.py decides what it holds)
     photos: list[dict[str, Any]]  # the photos' metadata (photos.py decides what each holds)
 
@@ -147,12 +151,16 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def history_entry(status: str, at: str, by: str | None, note: str | None = None) -> HistoryEntry:
+def history_entry(
+    status: str, at: str, by: str | None, note: str | None = None, internal_note: str | None = None
+) -> HistoryEntry:
     entry: HistoryEntry = {"status": status, "at": at}
     if by is not None:
         entry["by"] = by
     if note is not None:
         entry["note"] = note
+    if internal_note is not None:
+        entry["internalNote"] = internal_note
     return entry
 
 
@@ -187,14 +195,20 @@ class Change:
 
 
 def decide_status_change(
-    ticket: Ticket, status: str, by: str | None, note: str | None, expected_version: int | None, at: str
+    ticket: Ticket,
+    status: str,
+    by: str | None,
+    note: str | None,
+    expected_version: int | None,
+    at: str,
+    internal_note: str | None = None,
 ) -> Change:
     """The status change of `ticket`, or ConflictError (stale expectedVersion, forbidden transition)."""
     version = int(ticket["version"])
     if expected_version is not None and expected_version != version:
         raise ConflictError(f"ticket has version {version}, not expectedVersion {expected_version}")
     check_transition(ticket["status"], status)
-    entries = [*ticket["history"], history_entry(status, at, by, note)]
+    entries = [*ticket["history"], history_entry(status, at, by, note, internal_note)]
     kept, moved_out = bound_history(entries, limits.HISTORY_MAX_ENTRIES)
     older = int(ticket.get("olderHistoryCount", 0))
     after: Ticket = {**ticket, "status": status, "history": kept, "version": version + 1, "updatedAt": at}
@@ -462,6 +476,7 @@ def validate_customer(value: Any, path: str = "customer") -> Customer:
     )
     if "email" not in customer and "phone" not in customer:
         raise ValidationError(f"{path} needs an email or a phone")
+    customer["notifyBy"] = comms.validate_notify_by(raw.get("notifyBy"), customer, f"{path}.notifyBy")
     return cast(Customer, customer)
 
 
@@ -496,7 +511,7 @@ def validate_status(value: Any, path: str = "status") -> str:
 
 
 def validate_update_input(value: Any) -> UpdateInput:
-    """UpdateTicketStatusInput -> {id, status, note?, expectedVersion?}."""
+    """UpdateTicketStatusInput -> {id, status, note?, internalNote?, expectedVersion?}."""
     raw = _mapping(value, "input")
     ticket_id = raw.get("id")
     if not isinstance(ticket_id, str) or not ticket_id.strip():
@@ -506,6 +521,13 @@ def validate_update_input(value: Any) -> UpdateInput:
             "id": ticket_id.strip(),
             "status": validate_status(raw.get("status")),
             "note": _text(raw.get("note"), "note", limits.NOTE_MAX_LENGTH, required=False, multiline=True),
+            "internalNote": _text(
+                raw.get("internalNote"),
+                "internalNote",
+                limits.NOTE_MAX_LENGTH,
+                required=False,
+                multiline=True,
+            ),
             "expectedVersion": _int(raw.get("expectedVersion"), "expectedVersion", 1, 2**31 - 1),
         }
     )
@@ -558,7 +580,9 @@ PUBLIC_FIELDS = (
 
 
 def public_entry(entry: HistoryEntry) -> HistoryEntry:
-    """A history entry for a public caller: `by` is a role word, never a staff identity."""
+    """A history entry for a public caller: `by` is a role word, never a staff identity. The internal
+    note stays: the published payload carries it like `customer`, and the schema's field-level
+    directive (staff, IAM) keeps it from API-key callers; a query's public view drops it (view)."""
     out = HistoryEntry(**entry)
     out["by"] = SUBMITTER if entry.get("by") == SUBMITTER else STAFF_ROLE
     return out
@@ -574,7 +598,10 @@ def view(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
     out: dict[str, Any] = {k: fields[k] for k in PUBLIC_FIELDS if k in fields}
     if staff:
         if "customer" in ticket:
-            out["customer"] = ticket["customer"]
+            out["customer"] = {**ticket["customer"], "notifyBy": comms.notify_by(ticket["customer"])}
+        out["notifications"] = list(ticket.get("notifications") or [])
     else:
-        out["history"] = [public_entry(e) for e in ticket["history"]]
+        out["history"] = [
+            {k: v for k, v in public_entry(e).items() if k != "internalNote"} for e in ticket["history"]
+        ]
     return out

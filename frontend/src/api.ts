@@ -16,12 +16,22 @@ export interface Customer {
   name: string;
   email?: string | null;
   phone?: string | null;
+  notifyBy?: Channel[];
+}
+export type Channel = 'EMAIL' | 'SMS';
+export interface Notification {
+  channel: Channel;
+  event: string;
+  to: string;
+  status: 'SENT' | 'FAILED' | 'SKIPPED';
+  at: string;
 }
 export interface StatusChange {
   status: TicketStatus;
   at: string;
   by?: string | null;
   note?: string | null;
+  internalNote?: string | null;
 }
 export type EstimateLineKind = 'LABOR' | 'PART' | 'FEE';
 export type LineDecision = 'PENDING' | 'APPROVED' | 'DECLINED';
@@ -69,6 +79,7 @@ export interface Ticket {
   vehicle: Vehicle;
   description: string;
   customer?: Customer | null;
+  notifications?: Notification[];
   history: StatusChange[];
   version: number;
   createdAt: string;
@@ -94,8 +105,9 @@ const PUBLIC_FIELDS = `
 const STAFF_FIELDS = `
   id reference status description version createdAt updatedAt
   vehicle { make model year vin licensePlate mileage }
-  customer { name email phone }
-  history { status at by note }${ESTIMATE_FIELDS}
+  customer { name email phone notifyBy }
+  notifications { channel event to status at }
+  history { status at by note internalNote }${ESTIMATE_FIELDS}
   photos { ${PHOTO_FIELDS} }`;
 
 export const Q = {
@@ -117,6 +129,12 @@ export const Q = {
 }`,
   updateTicketStatus: `mutation UpdateTicketStatus($input: UpdateTicketStatusInput!) {
   updateTicketStatus(input: $input) { ${STAFF_FIELDS} }
+}`,
+  requestTrackingLink: `mutation RequestTrackingLink($reference: String!, $contact: String!) {
+  requestTrackingLink(reference: $reference, contact: $contact)
+}`,
+  setNotifyBy: `mutation SetNotifyBy($id: ID!, $trackingToken: String, $notifyBy: [Channel!]!) {
+  setNotifyBy(id: $id, trackingToken: $trackingToken, notifyBy: $notifyBy) { id version }
 }`,
   onTicketActivity: `subscription OnTicketActivity { onTicketActivity { ${STAFF_FIELDS} } }`,
   sendEstimate: `mutation SendEstimate($input: SendEstimateInput!) { sendEstimate(input: $input) { ${STAFF_FIELDS} } }`,

@@ -129,11 +129,13 @@ def test_cost_arithmetic() -> None:
 
 
 def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
-    """The floor: 17 AppSync operations, the customer's 5 messages and 60 minutes, one e-mail."""
+    """The floor: 17 AppSync operations, the customer's 5 messages and 60 minutes, one staff e-mail,
+    and the customer's 3 e-mails (SES) and, for the half who tick SMS, 3 US text messages."""
     sizes = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
     result = breakdown({"create": 1, "view": 1, "change": 1, "publish": 1}, sizes)
     floor = result["floor_usd_per_1000_tickets"]
-    assert math.isclose(floor, 1000 * (17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5))
+    customer = 3 * 0.10 / 1000 + 3 * 0.5 * (0.00581 + 0.003)
+    assert math.isclose(floor, 1000 * (17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5 + customer))
     usd = result["usd_per_1000_tickets"]
     assert floor < result["total_usd_per_1000_tickets"]
     assert (
@@ -142,6 +144,8 @@ def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
         + usd["appsync_realtime_messages"]
         + usd["appsync_connection_minutes"]
         + usd["sns_email"]
+        + usd["ses_customer_email"]
+        + usd["sms_customer_us"]
     )
 
 

@@ -22,6 +22,7 @@ COPY = [
     "resolvers",
     "schema.graphql",
     "api_config.json",
+    "table.json",
     "cdk.json",
     "table.json",  # the table declaration
     "requirements.txt",  # the Powertools pin names the layer

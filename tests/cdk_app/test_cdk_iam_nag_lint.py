@@ -19,6 +19,7 @@ STAR_RESOURCE_ALLOWED = {
     "xray:PutTelemetryRecords",
     "cloudfront:CreateInvalidation",  # BucketDeployment handler (aws-cdk-lib), invalidates after upload
     "cloudfront:GetInvalidation",
+    "sns:CheckIfPhoneNumberIsOptedOut",  # the customer SMS's opt-out check has no resource type
 }
 DATA_SERVICES = ("dynamodb", "s3", "sns", "sqs", "kms", "appsync", "cognito-idp", "lambda", "logs")
 
@@ -68,6 +69,10 @@ def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(synth: S
             if service in DATA_SERVICES:
                 # Prefix wildcards are CDK's grant families (e.g. kms:GenerateDataKey*), never "svc:*".
                 assert verb.rstrip("*"), f"{name}: {action}"
+        if "NotResource" in s:
+            # the one NotResource: SMS to phone numbers, i.e. anything but an SNS ARN (never a topic)
+            assert (s["Action"], s["NotResource"]) == ("sns:Publish", "arn:aws:sns:*:*:*"), name
+            continue
         if "*" in _as_list(s["Resource"]):
             assert set(_as_list(s["Action"])) <= STAR_RESOURCE_ALLOWED, f"{name}: {s['Action']} on *"
 

@@ -487,6 +487,9 @@ def test_publisher_role_has_exactly_stream_topic_queue_and_its_mutation(
             "sqs:SendMessage",
             "sqs:GetQueueAttributes",
             "sqs:GetQueueUrl",
+            # customer messages: e-mail from the sender identity, SMS to phone numbers
+            "ses:SendEmail",
+            "sns:CheckIfPhoneNumberIsOptedOut",
         }
         | LOGS_AND_TRACES
     )

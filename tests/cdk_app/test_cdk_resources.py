@@ -37,7 +37,7 @@ def test_table_matches_the_single_table_design(synth: Synth) -> None:
     props = table["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
     assert indexes["byStatus"]["KeySchema"] == [
@@ -289,7 +289,7 @@ def test_publisher_event_source_mapping(synth: Synth, api_config: dict) -> None:
     props = esm["Properties"]
     patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert patterns == api_config["publisher"]["filters"]  # the patterns the local poller applies
-    assert patterns == [{"dynamodb": {"NewImage": {"entity": {"S": ["TICKET"]}}}}]
+    assert patterns == [{"dynamodb": {"NewImage": {"entity": {"S": ["TICKET", "LINKREQ"]}}}}]
     assert 1 <= props["BatchSize"] <= 100
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 < props["MaximumRetryAttempts"] <= 10
@@ -486,6 +486,7 @@ EXPECTED_RESOURCES = {
     "AWS::S3::BucketPolicy": 3,
     "AWS::SNS::Subscription": 2,
     "AWS::SNS::Topic": 1,
+    "AWS::SES::EmailIdentity": 1,
     "AWS::SNS::TopicPolicy": 1,
     "AWS::SQS::Queue": 1,
     "AWS::SQS::QueuePolicy": 1,
@@ -493,6 +494,30 @@ EXPECTED_RESOURCES = {
     "AWS::WAFv2::WebACLAssociation": 1,
     "Custom::CDKBucketDeployment": 1,
 }
+
+
+def test_customer_messages_grants_are_least_privilege(synth: Synth) -> None:
+    """SES: SendEmail on the sender identity only; SMS: sns:Publish to anything that is not an SNS ARN
+    (phone numbers), never a topic; the sender and workshop name reach the publisher from context."""
+    statements = [
+        s
+        for _, policy in synth.resources("AWS::IAM::Policy").items()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    ses = [s for s in statements if "ses:SendEmail" in json.dumps(s["Action"])]
+    assert len(ses) == 1 and ses[0]["Action"] == "ses:SendEmail"
+    assert "EmailIdentity" in json.dumps(ses[0]["Resource"]) or "identity/" in json.dumps(ses[0]["Resource"])
+    phone = [s for s in statements if s.get("NotResource")]
+    assert phone == [{"Action": "sns:Publish", "Effect": "Allow", "NotResource": "arn:aws:sns:*:*:*"}]
+    _, identity = synth.one("AWS::SES::EmailIdentity")
+    assert identity["Properties"]["EmailIdentity"] == "repairs@example.com"
+    env = next(
+        f["Properties"]["Environment"]["Variables"]
+        for f in synth.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "resolvers.publisher.lambda_handler"
+    )
+    assert env["CUSTOMER_MAIL_FROM"] == "repairs@example.com" and env["WORKSHOP_NAME"] == "Pitstop Garage"
+    assert "SITE_URL" in env and env["SMS_SENDER_ID"] == ""
 
 
 def test_tracing_on_request(prod_synth: Synth, api_config) -> None:

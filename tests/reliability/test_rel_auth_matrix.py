@@ -67,6 +67,18 @@ EXPECTED: dict[str, list[str]] = {
     "onTicketUpdated (no token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "onTicketUpdated (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "onTicketActivity": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "requestTrackingLink": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "setNotifyBy (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "setNotifyBy (wrong token)": [*BAD, NOT_FOUND, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "Ticket.notifications (right token)": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
+    "StatusChange.internalNote (right token)": [
+        *BAD,
+        UNAUTHORIZED,
+        UNAUTHORIZED,
+        ALLOWED,
+        ALLOWED,
+        UNAUTHORIZED,
+    ],
     # estimates, on a second ticket (each answer answers a fresh revision the staff just sent)
     "sendEstimate": [*BAD, UNAUTHORIZED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
     "answerEstimate (right token)": [*BAD, ALLOWED, UNAUTHORIZED, ALLOWED, ALLOWED, UNAUTHORIZED],
@@ -128,6 +140,21 @@ M_MOVE = (
 M_PUBLISH = (
     "mutation M($t: PublishedTicketInput!) { publishTicketChange(ticket: $t) "
     "{ id description customer { name email } } }"
+)
+Q_NOTIFICATIONS = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { id notifications { channel status } } }"
+)
+Q_INTERNAL = (
+    "query Q($id: ID!, $token: String) "
+    "{ ticket(id: $id, trackingToken: $token) { id history { status internalNote } } }"
+)
+M_LINK = (
+    "mutation M($ref: String!, $contact: String!) { requestTrackingLink(reference: $ref, contact: $contact) }"
+)
+M_NOTIFY = (
+    "mutation M($id: ID!, $token: String, $by: [Channel!]!) "
+    "{ setNotifyBy(id: $id, trackingToken: $token, notifyBy: $by) { id version } }"
 )
 ESTIMATE_LINES = [
     {"kind": "LABOR", "description": "Brakes", "quantity": 1.5, "unitPrice": 9000},
@@ -318,6 +345,14 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                 )
             ).json()["data"]["ticket"]
             secrets = [ticket["description"], staff_view["customer"]["name"], staff_view["customer"]["email"]]
+            # a second ticket for setNotifyBy (a committed change of its own: the first keeps its versions)
+            body2 = json.dumps({"query": M_CREATE, "variables": {"input": ticket_input(f"mx2-{run_id}")}})
+            created2 = (
+                await client.post(
+                    stack.graphql_url, content=body2, headers=api.http_headers(body2, matrix.host)
+                )
+            ).json()["data"]["createTicket"]
+            tid2, token2 = created2["ticket"]["id"], created2["trackingToken"]
             tid, ref = ticket["id"], staff_view["reference"]
 
             async def gql_as(caller: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +459,11 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
                     ),
                     # staff leave it hidden (false), so the customer's later reads still must not see it
                     "setPhotoVisibility": (M_PHOTO_VISIBILITY, {"t": pid_ticket, "p": hidden_id, "v": False}),
+                    "requestTrackingLink": (M_LINK, {"ref": ref, "contact": "nobody@example.com"}),
+                    "setNotifyBy (right token)": (M_NOTIFY, {"id": tid2, "token": token2, "by": ["EMAIL"]}),
+                    "setNotifyBy (wrong token)": (M_NOTIFY, {"id": tid2, "token": "x" * 43, "by": []}),
+                    "Ticket.notifications (right token)": (Q_NOTIFICATIONS, {"id": tid, "token": token}),
+                    "StatusChange.internalNote (right token)": (Q_INTERNAL, {"id": tid, "token": token}),
                 }
                 if caller.name == "staff (access token)":
                     http_ops["updateTicketStatus"] = (M_MOVE, {"input": {"id": tid, "status": "DIAGNOSING"}})
@@ -590,6 +630,7 @@ def test_auth_matrix(local_stack: Any, capsys: pytest.CaptureFixture[str]) -> No
         [
             f"Reliability ticket mx-{run_id}: squeaky brakes.",
             f"Reliability ticket mx-{run_id}-photos: squeaky brakes.",
+            f"Reliability ticket mx2-{run_id}: squeaky brakes.",
         ]
         + [f"Reliability ticket mx-{run_id}-{slug(c)}: squeaky brakes." for c in allowed_creators]
     )

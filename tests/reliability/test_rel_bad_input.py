@@ -312,7 +312,9 @@ def test_fuzz_every_operation_from_the_schema(local_stack: Any, sentinels: dict[
     )
     @given(requests(), st.sampled_from(["none", "open", "final"]))
     def fuzz(request: tuple[str, str, str, dict[str, Any]], target: str) -> None:
-        caller, _name, query, variables = request
+        caller, name, query, variables = request
+        if name == "setNotifyBy" and caller == "staff":
+            target = "none"  # staff may change a ticket's channels: a valid call would change a sentinel
         if target != "none":  # aim some requests at the sentinels; they must be rejected
             ticket_id = sentinels[target]
             if "id" in variables:

@@ -17,6 +17,7 @@ from pitstop_local import bootstrap, moto_patches
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
 TABLE = "pitstop-tickets-test"
+SENDER = "repairs@shop.example.com"
 
 
 def create_table(client: Any, name: str = TABLE) -> dict[str, Any]:
@@ -36,6 +37,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "TABLE_NAME": TABLE,
         "POWERTOOLS_SERVICE_NAME": "pitstop",
         "STAFF_PAGE_URL": "https://shop.example.com/staff",
+        "SITE_URL": "https://shop.example.com",
+        "CUSTOMER_MAIL_FROM": SENDER,
+        "WORKSHOP_NAME": "Garage Nováková",
     }.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TOPIC_ARN", "GRAPHQL_URL"):
@@ -53,6 +57,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     moto_patches.linearize_dynamodb(monkeypatch.setattr)
     with mock_aws():
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
         yield
 
 

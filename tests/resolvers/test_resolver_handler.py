@@ -66,6 +66,7 @@ def test_create_staff_sees_customer_with_normalised_phone(load_event: Any) -> No
         "name": "Alex Example",
         "email": "alex@example.com",
         "phone": "+14155550123",
+        "notifyBy": ["EMAIL"],
     }
     assert ticket["history"][0]["by"] == "customer"
 

@@ -113,7 +113,7 @@ def test_stream_event_shape(table: dict[str, Any]) -> None:
     record = event["Records"][0]
     assert record["eventName"] == "INSERT" and record["eventSource"] == "aws:dynamodb"
     assert {"Keys", "NewImage", "SequenceNumber", "StreamViewType"} <= set(record["dynamodb"])
-    assert record["dynamodb"]["StreamViewType"] == "NEW_IMAGE"
+    assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
 def test_insert_publishes_full_ticket_then_mails_staff(
@@ -127,11 +127,17 @@ def test_insert_publishes_full_ticket_then_mails_staff(
     assert request["path"] == "/graphql"
     body = request["body"]
     assert "publishTicketChange(ticket: $ticket)" in body["query"]
-    for field in ("customer { name email phone }", "history { status at by note }", "vehicle { make model"):
+    for field in (
+        "customer { name email phone notifyBy }",
+        "history { status at by note internalNote }",
+        "notifications { channel event to status at }",
+        "vehicle { make model",
+    ):
         assert field in body["query"]
     published = body["variables"]["ticket"]
-    # every Ticket field, customer included, and photos (none yet); no tokenHash/pk/entity/createdKey
-    assert published == {**ticket, "photos": []}
+    # every Ticket field, customer included, photos (none yet) and the empty delivery log; no
+    # tokenHash/pk/entity/createdKey
+    assert published == {**ticket, "photos": [], "notifications": []}
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert re.fullmatch(
         r"AWS4-HMAC-SHA256 Credential=[A-Z0-9a-z]+/\d{8}/us-east-1/appsync/aws4_request, "
@@ -405,12 +411,13 @@ def test_a_mail_claimed_but_not_sent_is_sent_by_the_retry_once(
 
 
 def test_the_time_budget_fits_the_function_timeout() -> None:
-    """One publish plus the first e-mail, every call at its worst, fit well inside the function timeout.
+    """One record (publish and customer messages) plus the first e-mail, every call at its worst,
+    fit well inside the function timeout.
 
     That is what lets the handler always make progress and stop itself before the timeout; the
     deployed timeout is this same number (cdk_app/notifications.py reads functionSeconds)."""
     settings = publisher_settings.load()
-    first_step = (1 + staffmail.FIRST_MAIL_CALLS) * settings.call_worst_seconds
+    first_step = (publisher.RECORD_CALLS + staffmail.FIRST_MAIL_CALLS) * settings.call_worst_seconds
     assert first_step <= 0.75 * settings.function_seconds
     assert settings.calls.max_attempts >= 1 and settings.calls.read_seconds > 0
 

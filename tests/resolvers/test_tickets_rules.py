@@ -276,7 +276,7 @@ def test_valid_input_is_normalised() -> None:
             "mileage": 0,
         },
         "description": "Noise.\nWhen braking.",
-        "customer": {"name": "Zoë Example", "email": "Zoe@example.com"},
+        "customer": {"name": "Zoë Example", "email": "Zoe@example.com", "notifyBy": ["EMAIL"]},
     }
 
 
@@ -386,7 +386,7 @@ def test_phone_only_is_enough_and_empty_optionals_are_absent() -> None:
         }
     )
     assert data["vehicle"] == {"make": "VW", "model": "Golf"}
-    assert data["customer"] == {"name": "A", "phone": "+442079460958"}
+    assert data["customer"] == {"name": "A", "phone": "+442079460958", "notifyBy": []}
 
 
 @given(
@@ -442,7 +442,15 @@ def test_view_hides_customer_and_internals() -> None:
         "olderHistoryCount": 3,
     }
     assert set(tickets.view(ticket, staff=False)) == set(tickets.PUBLIC_FIELDS)
-    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer"}
+    assert set(tickets.view(ticket, staff=True)) == {*tickets.PUBLIC_FIELDS, "customer", "notifications"}
+
+
+def test_view_drops_internal_notes_for_public_callers_only() -> None:
+    ticket: Any = tickets.new_ticket(tickets.validate_create_input(VALID), "i" * 24, "PS-222222", AT)
+    ticket["history"].append(tickets.history_entry("RECEIVED", AT, "jane", "public", "internal"))
+    assert "internalNote" not in tickets.view(ticket, staff=False)["history"][-1]
+    assert tickets.view(ticket, staff=True)["history"][-1]["internalNote"] == "internal"
+    assert tickets.view(ticket, staff=True)["customer"]["notifyBy"] == ["EMAIL"]
 
 
 def test_view_shows_public_callers_a_role_never_a_staff_identity() -> None:

@@ -646,6 +646,15 @@ class Board {
             c.phone ? [' · ', h('a', { href: `tel:${c.phone.replace(/[^\d+]/g, '')}` }, c.phone)] : null,
           )
         : null,
+      c
+        ? h(
+            'p',
+            { className: 'channels', 'data-testid': 'card-channels' },
+            'Wants messages by: ',
+            c.notifyBy?.length ? c.notifyBy.map((ch) => (ch === 'EMAIL' ? 'e-mail' : 'SMS')).join(', ') : 'none',
+          )
+        : null,
+      deliveryLog(ticket),
       ticket.estimate ? h('p', { className: 'estimate-summary', 'data-testid': 'estimate-summary' }, estimateSummary(ticket.estimate)) : null,
       this.estimateButton(ticket),
       this.photoPanel(ticket, scope),
@@ -668,12 +677,14 @@ class Board {
     const base = `${scope}-mv-${ticket.id}`;
     const select = h('select', { id: `${base}-to`, name: 'status' }, next.map((s) => h('option', { value: s }, STATUS_LABEL[s])));
     const note = h('input', { id: `${base}-note`, name: 'note', type: 'text', maxlength: NOTE_MAX_LENGTH, autocomplete: 'off' });
+    const internal = h('input', { id: `${base}-internal`, name: 'internalNote', type: 'text', maxlength: NOTE_MAX_LENGTH, autocomplete: 'off' });
     const button = h('button', { type: 'submit' }, 'Move');
     const form = h(
       'form',
       { className: 'move' },
       h('div', { className: 'field' }, h('label', { for: `${base}-to` }, 'Move to'), select),
-      h('div', { className: 'field' }, h('label', { for: `${base}-note` }, 'Note to the customer (shown on their tracking page)'), note),
+      h('div', { className: 'field' }, h('label', { for: `${base}-note` }, 'Public note to the customer (shown on their tracking page and in messages)'), note),
+      h('div', { className: 'field' }, h('label', { for: `${base}-internal` }, 'Internal note (staff only, never shown to the customer)'), internal),
       button,
     );
     form.addEventListener('submit', async (event) => {
@@ -685,7 +696,15 @@ class Board {
       try {
         const data = await request<{ updateTicketStatus: Ticket }>(
           Q.updateTicketStatus,
-          { input: { id: ticket.id, status: to, note: note.value.trim() || null, expectedVersion: ticket.version } },
+          {
+            input: {
+              id: ticket.id,
+              status: to,
+              note: note.value.trim() || null,
+              internalNote: internal.value.trim() || null,
+              expectedVersion: ticket.version,
+            },
+          },
           'userPool',
         );
         this.cardMessages.set(ticket.id, `Moved to ${STATUS_LABEL[to]}.`);
@@ -763,4 +782,22 @@ class Board {
     });
     return form;
   }
+}
+
+/** The customer messages sent about this ticket, newest last (staff only). */
+function deliveryLog(ticket: Ticket): HTMLElement | null {
+  const log = ticket.notifications ?? [];
+  if (!log.length) return null;
+  return h(
+    'details',
+    { className: 'delivery-log', 'data-testid': 'delivery-log' },
+    h('summary', null, `Messages to the customer (${log.length})`),
+    h(
+      'ul',
+      null,
+      log.map((n) =>
+        h('li', { 'data-status': n.status }, `${n.event} · ${n.channel === 'EMAIL' ? 'e-mail' : 'SMS'} to ${n.to} · ${n.status} · `, timeElement(n.at, formatDateTime(n.at))),
+      ),
+    ),
+  );
 }

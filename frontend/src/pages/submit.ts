@@ -1,4 +1,5 @@
 // Customer page: the repair request form and, after submit, the reference and private tracking link.
+import { channelChoices, lostLinkForm } from './comms';
 import { ApiError, Q, request } from '../api';
 import type { Ticket } from '../api';
 import { h, replaceChildren, setTitle } from '../dom';
@@ -186,6 +187,17 @@ export function renderSubmit(root: HTMLElement): void {
     photoList,
   );
 
+  const channels = channelChoices('notify', { email: false, sms: false });
+  // e-mail is ticked once an e-mail is given, unless the customer unticked it themselves
+  let emailTouched = false;
+  channels.email.addEventListener('change', () => (emailTouched = true));
+  const syncEmailChoice = () => {
+    const given = Boolean(inputs.get('customer.email')?.value.trim());
+    if (!emailTouched) channels.email.checked = given;
+    channels.email.disabled = !given;
+    channels.sms.disabled = !inputs.get('customer.phone')?.value.trim();
+    if (channels.sms.disabled) channels.sms.checked = false;
+  };
   const summary = h('div', { className: 'form-summary', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit', className: 'primary' }, 'Send request');
   const form = h(
@@ -199,11 +211,15 @@ export function renderSubmit(root: HTMLElement): void {
       h('legend', null, 'How we reach you'),
       h('p', { className: 'hint' }, 'Give an e-mail address, a phone number, or both.'),
       h('div', { className: 'grid' }, CONTACT.map(field)),
+      channels.element,
     ),
     photoFieldset,
     summary,
     h('div', { className: 'actions' }, button),
   );
+
+  for (const path of ['customer.email', 'customer.phone']) inputs.get(path)?.addEventListener('input', syncEmailChoice);
+  syncEmailChoice();
 
   const showSummary = (message: string | null) => {
     summary.textContent = message ?? '';
@@ -240,7 +256,12 @@ export function renderSubmit(root: HTMLElement): void {
           mileage: ints['vehicle.mileage'] ?? null,
         },
         description: value('description'),
-        customer: { name: value('customer.name'), email: opt('customer.email'), phone: opt('customer.phone') },
+        customer: {
+          name: value('customer.name'),
+          email: opt('customer.email'),
+          phone: opt('customer.phone'),
+          notifyBy: channels.chosen().filter((c) => (c === 'EMAIL' ? opt('customer.email') : opt('customer.phone'))),
+        },
         clientToken,
       },
     };
@@ -308,6 +329,7 @@ export function renderSubmit(root: HTMLElement): void {
     h('h1', { id: 'form-title' }, 'Report a problem with your vehicle'),
     h('p', { className: 'lead' }, 'Tell us about your vehicle and what is wrong. You get a reference and a private link to follow the repair.'),
     form,
+    lostLinkForm('home-lost'),
   );
 }
 

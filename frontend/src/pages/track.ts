@@ -6,6 +6,7 @@ import { formatDateTime, h, replaceChildren, setTitle, timeElement } from '../do
 import { STATUS_EXPLAINED, STATUS_LABEL, progressSteps } from '../lifecycle';
 import { gallery, photoSignature } from '../photos';
 import { onConnectionState, onResync } from '../realtime';
+import { channelChoices, lostLinkForm } from './comms';
 import { estimateSection } from './estimateAnswer';
 
 export function parseTrackingFragment(hash: string): { id: string; token: string } | null {
@@ -30,6 +31,7 @@ export function renderTrack(root: HTMLElement): void {
   const liveLine = h('p', { className: 'live-line', 'data-testid': 'live-state' }, 'Connecting for live updates…');
   const statusBox = h('div', { className: 'status-now', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const body = h('div', { className: 'track-body' });
+  const choices = notifyChoices(id, token); // built once: a live update keeps what the customer ticked
   const estimate = estimateSection(id, token, (ticket) => show(ticket));
   replaceChildren(root, h('p', { className: 'loading' }, 'Loading your repair…'));
 
@@ -45,7 +47,7 @@ export function renderTrack(root: HTMLElement): void {
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
     estimate.update(ticket);
-    replaceChildren(body, progress(ticket), estimate.element, details(ticket), photosSection(ticket), history(ticket));
+    replaceChildren(body, progress(ticket), estimate.element, details(ticket), photosSection(ticket), history(ticket), choices);
     if (first) {
       replaceChildren(
         root,
@@ -115,6 +117,30 @@ export function renderTrack(root: HTMLElement): void {
   window.addEventListener('hashchange', () => window.location.reload(), { once: true });
 }
 
+/** Change how the customer is told (setNotifyBy). The page cannot read the current choice (the
+ * customer's details are staff-only), so it offers both boxes and confirms what was saved. */
+function notifyChoices(id: string, token: string): HTMLElement {
+  const boxes = channelChoices('track-notify', { email: false, sms: false });
+  const message = h('p', { role: 'status', 'data-testid': 'notify-message' });
+  const button = h('button', { type: 'submit' }, 'Save my choice');
+  const form = h('form', { className: 'notify-choices' }, boxes.element, button, message);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const chosen = boxes.chosen();
+    try {
+      await request<{ setNotifyBy: { id: string } }>(Q.setNotifyBy, { id, trackingToken: token, notifyBy: chosen }, 'apiKey');
+      const words = chosen.map((c) => (c === 'EMAIL' ? 'e-mail' : 'text message'));
+      message.textContent = words.length ? `Saved: we will tell you by ${words.join(' and ')}.` : 'Saved: we will not send you messages.';
+    } catch (raw) {
+      message.textContent = `Not saved: ${(raw as ApiError).message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
 function renderNotFound(root: HTMLElement): void {
   setTitle('Link not found');
   replaceChildren(
@@ -126,6 +152,7 @@ function renderNotFound(root: HTMLElement): void {
       h('p', { role: 'alert' }, 'This tracking link is unknown or incomplete. Check that you opened the whole link from your confirmation, or call the workshop with your reference.'),
       h('p', null, h('a', { href: '/' }, 'Report a new problem')),
     ),
+    lostLinkForm('track-lost'),
   );
 }
 

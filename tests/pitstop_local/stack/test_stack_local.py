@@ -154,17 +154,29 @@ def test_publisher_failure_is_retried_and_the_mail_arrives_once(local_only: Any,
         created, _ = asyncio.run(create())
         reference = created["ticket"]["reference"]
         time.sleep(1.0)  # several failed attempts (backoff 0.1, 0.2, 0.4 s, ...)
-        assert not [m for m in local_only.get_json("/_local/outbox") if reference in (m["subject"] or "")]
+        assert not [
+            m
+            for m in local_only.get_json("/_local/outbox")
+            if m["channel"] == "staff-email" and reference in (m["subject"] or "")
+        ]
     finally:
         assert sns.create_topic(Name=topic_arn.rsplit(":", 1)[1])["TopicArn"] == topic_arn
         outbox_module.subscribe(sns, topic_arn, endpoint)
     deadline = time.monotonic() + 15
     mails: list[dict[str, Any]] = []
     while time.monotonic() < deadline and not mails:
-        mails = [m for m in local_only.get_json("/_local/outbox") if reference in (m["subject"] or "")]
+        mails = [
+            m
+            for m in local_only.get_json("/_local/outbox")
+            if m["channel"] == "staff-email" and reference in (m["subject"] or "")
+        ]
         time.sleep(0.1)
     time.sleep(0.5)
-    mails = [m for m in local_only.get_json("/_local/outbox") if reference in (m["subject"] or "")]
+    mails = [
+        m
+        for m in local_only.get_json("/_local/outbox")
+        if m["channel"] == "staff-email" and reference in (m["subject"] or "")
+    ]
     assert len(mails) == 1
 
 

@@ -69,7 +69,8 @@ def test_only_ticket_created_reaches_the_outbox_newest_last(served_outbox: dict[
     assert [m["subject"] for m in listed][-2:] == ["first", "second"]
     assert all(m["subject"] != "ignored" for m in listed)
     last = listed[-1]
-    assert set(last) == {"subject", "message", "at"}
+    assert set(last) == {"channel", "event", "to", "subject", "message", "at"}
+    assert (last["channel"], last["event"], last["to"]) == ("staff-email", "TICKET_CREATED", [])
     assert last["message"] == "body of second"
     assert last["at"].endswith("Z")
 

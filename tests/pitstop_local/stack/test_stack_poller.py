@@ -128,7 +128,7 @@ def test_event_has_lambdas_dynamodb_streams_shape(table: dict[str, Any]) -> None
     ddb = record["dynamodb"]
     assert ddb["Keys"] == {"pk": {"S": "TICKET#1"}}
     assert ddb["NewImage"]["status"] == {"S": "SUBMITTED"}
-    assert ddb["StreamViewType"] == "NEW_IMAGE"
+    assert ddb["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert isinstance(ddb["SequenceNumber"], str) and isinstance(ddb["SizeBytes"], int)
     assert isinstance(ddb["ApproximateCreationDateTime"], float)
 
