@@ -137,14 +137,19 @@ def record_handler(
         return None
     if item.get("entity") != "TICKET":
         return None
+    old_image = change.get("OldImage")
     ticket = published_ticket(item)
-    publish(ticket, limits)
-    logger.info(
-        "published",
-        extra={"ticketId": ticket.get("id"), "version": ticket.get("version"), "eventName": event_name},
-    )
+    if old_image and store.deserialize(old_image).get("version") == item.get("version"):
+        # Bookkeeping on the ticket item (the delivery log) leaves its version as it was: no committed
+        # change for subscribers, who would otherwise get the same version again.
+        logger.info("not published: same version", extra={"ticketId": ticket.get("id")})
+    else:
+        publish(ticket, limits)
+        logger.info(
+            "published",
+            extra={"ticketId": ticket.get("id"), "version": ticket.get("version"), "eventName": event_name},
+        )
     if sender is not None:
-        old_image = change.get("OldImage")
         if event_name == "INSERT" or old_image:
             old = store.deserialize(old_image) if old_image else None
             customer_messages.for_change(sender, old, store.to_stored(item).ticket)

@@ -157,6 +157,25 @@ def test_insert_publishes_full_ticket_then_mails_staff(
     assert attributes == {"event": TICKET_CREATED, "status": "SUBMITTED"}
 
 
+def test_a_write_that_keeps_the_version_is_not_published(
+    table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
+) -> None:
+    """Bookkeeping on the ticket item (the delivery log) is no committed change: subscribers would get
+    the same version again."""
+    ticket, _ = store.put_new(DATA)
+    store.client().update_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": f"TICKET#{ticket['id']}"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "notifications"},
+        ExpressionAttributeValues={":n": {"L": []}},
+    )
+    event = stream_event(table)
+    assert [r["eventName"] for r in event["Records"]].count("MODIFY") == 1
+    assert publisher.lambda_handler(event, None) == {"batchItemFailures": []}
+    assert [r["body"]["variables"]["ticket"]["version"] for r in endpoint.requests] == [1]
+
+
 def test_status_change_publishes_without_mail(
     table: dict[str, Any], endpoint: GraphQLEndpoint, inbox: Any
 ) -> None:
