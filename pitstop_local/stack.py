@@ -158,9 +158,12 @@ class LocalStack:
     def _lambda_environment(self) -> dict[str, str]:
         """What every function gets besides its declared variables: what the CDK app gives every
         function (cdk_app/functions.py), local credentials and the emulated AWS endpoint (moto).
-        The publisher signs its IAM mutation with these credentials; moto accepts any."""
+        The publisher signs its IAM mutation with these credentials; moto accepts any.
+        A service's own endpoint set for the stack (botocore's `AWS_ENDPOINT_URL_<SERVICE>`, e.g. a
+        fault-injecting proxy in front of moto's SNS) is passed on, like the general one."""
         s = self.settings
         assert self.moto is not None
+        per_service = {k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")}
         return {
             "POWERTOOLS_SERVICE_NAME": "pitstop",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL") or s.log_level.upper(),
@@ -168,6 +171,7 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY": s.iam_secret_access_key,
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL": self.moto.url,
+            **per_service,
         }
 
     @staticmethod
@@ -253,7 +257,9 @@ class LocalStack:
             resolver_count_limit=limits["resolverCountLimit"],
             extra_routes=routes,
             host_names=self._host_names(),
-            port=s.port or None,  # PORT=0: the port is not known here
+            # Loopback names at any port: a rebound name is what DNS rebinding needs, and the name check
+            # refuses it; a local proxy in front of the stack (the reconnect fault test) keeps working.
+            port=None,
             # the deployed API's body limit (its WAF rule's), so local refuses what AWS would
             max_request_body_bytes=api_config()["limits"]["maxRequestBodyBytes"],
             lambda_environment=self._lambda_environment(),

@@ -27,6 +27,7 @@ def _stack() -> LocalStack:
         topic_arn="arn:aws:sns:us-east-1:000000000000:topic",
         region="us-east-1",
         table_arn="arn:aws:dynamodb:us-east-1:000000000000:table/table",
+        photo_bucket="photos",
     )
     return stack
 
@@ -46,8 +47,8 @@ def test_the_resolver_sees_only_its_declared_environment() -> None:
     source = stack._api_config_with_values()["dataSources"]["resolverLambda"]
     seen = _seen(source, stack)
     declared = api_config()["dataSources"]["resolverLambda"]["environment"]
-    assert declared == ["TABLE_NAME", "STAFF_GROUP"] and seen["TABLE_NAME"] == "table"
-    assert seen["STAFF_GROUP"] == api_config()["staffGroup"]
+    assert set(declared) <= set(seen) and seen["TABLE_NAME"] == "table"
+    assert seen["STAFF_GROUP"] == api_config()["staffGroup"] and seen["BUCKET_NAME"] == "photos"
     for name in ("TOPIC_ARN", "GRAPHQL_URL", "STAFF_PAGE_URL", "PUBLISHER_SETTINGS"):
         assert name not in seen
     assert seen["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
