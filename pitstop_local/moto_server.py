@@ -140,17 +140,19 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class _LocalOnly:
-    """WSGI middleware in front of moto: loopback Host at our port only; no foreign origin."""
+    """WSGI middleware in front of moto: a loopback Host only; no foreign origin."""
 
     def __init__(self, app: WsgiApp, host_names: Iterable[str], cors_origins: Iterable[str]) -> None:
         self.app = app
         self.names = frozenset(name.lower() for name in host_names)
         self.origins = frozenset(origin.lower() for origin in cors_origins)
-        self.port = 0  # set once the server is bound
 
     def refusal(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        # A loopback name at any port: the name is what DNS rebinding changes (a fault-injecting proxy
+        # in front of moto, on another port, keeps working)
         host = str(environ.get("HTTP_HOST", "")).lower()
-        if host not in {f"{name}:{self.port}" for name in self.names}:
+        name = host.rpartition(":")[0] if host.rsplit(":", 1)[-1].isdigit() else host
+        if name not in self.names:
             return "421 Misdirected Request", "this server answers to loopback host names only"
         origin = environ.get("HTTP_ORIGIN")
         path = str(environ.get("PATH_INFO", ""))
@@ -218,7 +220,6 @@ def _serve(host: str, cors_origins: Sequence[str] = ()) -> None:
         cors_origins=cors_origins,
     )
     server = make_server(host, 0, guard, threaded=True, request_handler=MotoRequestHandler)
-    guard.port = server.server_address[1]
     stop = threading.Event()
 
     def shutdown() -> None:

@@ -342,7 +342,11 @@ def test_publisher_past_its_timeout_batch_retried_whole_nothing_lost_no_duplicat
     local_stack_factory: Any,
 ) -> None:
     """The staff e-mail call trickles past the (shortened) function timeout: the local mapping treats it
-    as a function error and retries the whole batch; every ticket still reaches staff exactly once."""
+    as a function error, the worker is cut off as Lambda cuts it off, and the whole batch is retried.
+    Nothing is lost. A mail SNS accepted just before the cut is sent again by the retry (the claim was
+    not yet marked sent): at most one extra per timeout. Deployed, the time budget keeps a call from
+    being cut (each call is bounded well inside the function timeout, test_stream_publisher.py); this
+    test shortens the timeout below one call on purpose."""
     proxy = TricklingProxy()
     try:
         stack = local_stack_factory(
@@ -358,9 +362,11 @@ def test_publisher_past_its_timeout_batch_retried_whole_nothing_lost_no_duplicat
         time.sleep(2.0)  # a duplicate from the retried batch would land now
         staff = staff_mails(stack)
         counts = {r: sum(r in (m.get("message") or "") for m in staff) for r in references}
-        assert counts == dict.fromkeys(references, 1), counts
         assert proxy.slow_bytes <= 0, "the SNS answer was not slowed"
         log = stack.log_tail(200_000)
         assert "publisher failed (FunctionTimeout)" in log and "retrying the whole batch" in log, log[-3000:]
+        timeouts = log.count("publisher failed (FunctionTimeout)")
+        assert all(n >= 1 for n in counts.values()), counts  # nothing lost
+        assert sum(counts.values()) - len(references) <= timeouts, (counts, timeouts)
     finally:
         proxy.close()
