@@ -285,9 +285,10 @@ def test_introspection_kept_outside_prod_and_as_declared_in_prod(
     assert prod == "DISABLED"
 
 
-def test_request_logging_is_on_with_verbose_content(synth: Synth) -> None:
+def test_request_logging_is_on_without_personal_data(synth: Synth) -> None:
+    """Verbose content would copy resolver arguments (customers' contact data) into the logs."""
     log_config = synth.one("AWS::AppSync::GraphQLApi")[1]["Properties"]["LogConfig"]
-    assert log_config["ExcludeVerboseContent"] is False
+    assert log_config["ExcludeVerboseContent"] is True
     assert log_config["FieldLogLevel"] == "ERROR"
 
 
@@ -303,8 +304,10 @@ def _acknowledged(synth: Synth) -> set[str]:
 
 
 def test_appsync_and_waf_findings_are_resolved_not_acknowledged(synth: Synth, prod_synth: Synth) -> None:
+    # ASC3 alone is acknowledged: it passes only with verbose logging, which would log personal data
     for s in (synth, prod_synth):
-        assert not {r for r in _acknowledged(s) if r.startswith(("AwsSolutions-ASC", "AwsSolutions-WAF"))}
+        acknowledged = {r for r in _acknowledged(s) if r.startswith(("AwsSolutions-ASC", "AwsSolutions-WAF"))}
+        assert acknowledged <= {"AwsSolutions-ASC3"}
     assert not {
         r for r in _acknowledged(prod_synth) if r.startswith(("AwsSolutions-COG2", "AwsSolutions-COG8"))
     }
