@@ -47,7 +47,8 @@ export function renderTrack(root: HTMLElement): void {
       h('p', null, STATUS_EXPLAINED[ticket.status]),
     );
     estimate.update(ticket);
-    replaceChildren(body, progress(ticket), estimate.element, details(ticket), photosSection(ticket), history(ticket), choices);
+    // the photos right after the estimate: a staff photo shown to the customer backs up what it asks for
+    replaceChildren(body, progress(ticket), estimate.element, photosSection(ticket), details(ticket), history(ticket), choices);
     if (first) {
       replaceChildren(
         root,
