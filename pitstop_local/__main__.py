@@ -43,8 +43,8 @@ def banner(
         f"  real-time       {s.realtime_url}",
         f"  console         {s.base_url}/console",
         f"  client config   {s.base_url}/amplify_outputs.json",
-        f"  staff e-mails   {s.base_url}/_local/outbox",
-        f"  AWS (moto)      {moto_url}   (DynamoDB + streams, SNS, Cognito)",
+        f"  outbox          {s.base_url}/_local/outbox   (staff e-mails, customer e-mails and SMS)",
+        f"  AWS (moto)      {moto_url}   (DynamoDB + streams, SNS, SES, S3, Cognito)",
         f"  API key         {s.api_key}   (expires {expires})",
         f"  staff sign-in   {s.staff_username} / {s.staff_password}",
     ]
