@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,6 +52,14 @@ def percentile(values: Sequence[float], p: float) -> float:
     k = (len(data) - 1) * p / 100.0
     lo, hi = math.floor(k), math.ceil(k)
     return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+def latency_ms(samples: Mapping[str, Sequence[float]]) -> dict[str, dict[str, float]]:
+    """Per named series of durations in seconds: p50 and p99 in milliseconds, and the sample count."""
+    return {
+        k: {"p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000, "n": len(v)}
+        for k, v in samples.items()
+    }
 
 
 def median(values: Sequence[float]) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 from gql import gql
 
 from . import gqlclient
-from .common import Figure, at_most, info, percentile
+from .common import Figure, at_most, info, latency_ms
 from .request_path import _gql
 
 TARGET = 2.0  # an estimate write costs about what a status change does: one read, one conditional write
@@ -77,10 +77,7 @@ async def _samples(target: Any, count: int) -> dict[str, list[float]]:
 
 def run(target: Any, smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]:
     samples = asyncio.run(_samples(target, 3 if smoke else 60))
-    ms = {
-        k: {"p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000, "n": len(v)}
-        for k, v in samples.items()
-    }
+    ms = latency_ms(samples)
     figures = [
         at_most(
             "estimates: sendEstimate p50 / updateTicketStatus p50",

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from . import gqlclient
-from .common import REGION, RESOLVER_ENV, Figure, at_most, info, patched_env, percentile
+from .common import REGION, RESOLVER_ENV, Figure, at_most, info, latency_ms, patched_env
 from .items import stored_items, ticket
 
 TARGET = 2.0
@@ -199,10 +199,7 @@ def run(target: Any, smoke: bool = False) -> tuple[list[Figure], dict[str, Any]]
     samples = asyncio.run(_gql_and_bare(target, count, updates))
     created = samples.pop("_created")  # type: ignore[arg-type]
     samples["publish"] = _publisher_samples(target, [c[0] for c in created[:10]], 5 if smoke else 50)
-    ms = {
-        k: {"p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000, "n": len(v)}
-        for k, v in samples.items()
-    }
+    ms = latency_ms(samples)
     figures = [
         at_most(
             "request path: createTicket p50 (gql) / bare PutItem p50",
