@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(figures))
     if "cost" in details:
         print("\n" + cost.lines_table(details["cost"]))
+        print("\n" + cost.lines_table(details["cost"], "monthly_with_sms"))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s -> {args.out}")
     for name, message in errors.items():
         print(f"ERROR {name}: {message}", file=sys.stderr)

@@ -2,7 +2,9 @@
 sizes and the published list prices below (us-east-1, on-demand, no free tier). Two figures:
 
 - the monthly AWS bill of a workshop with 500 tickets a month, everything the stack deploys (the
-  `prod` stage: WAF, KMS, CloudFront, logs, X-Ray, Cognito Plus, AppSync, Lambda, DynamoDB, SNS);
+  `prod` stage: WAF, KMS, CloudFront, logs, X-Ray, Cognito Plus, AppSync, Lambda, DynamoDB, SNS, SES),
+  with customer SMS as cdk.json deploys it (context `customerSms`, off until the workshop has a
+  registered sender); the month with SMS on is printed beside it, with its own lines;
 - the variable cost per 1,000 tickets divided by the design's floor (what no implementation of the
   scenario and of the stream -> publish mutation design can avoid).
 
@@ -51,6 +53,9 @@ SES_PER_EMAIL = 0.10 / 1000
 # carriers' pass-through fee (about $0.0025-0.003 a message; the higher figure is used).
 SMS_US_PER_MESSAGE = 0.00581
 SMS_US_CARRIER_FEE = 0.00300
+# The origination identity US texts need: a toll-free number, leased per month (AWS End User Messaging
+# pricing, https://aws.amazon.com/end-user-messaging/pricing/ ; registration itself is free).
+SMS_US_TOLL_FREE_NUMBER_MONTH = 2.00
 # Customer messages per ticket (resolvers/comms.py's event table): the confirmation, one estimate,
 # READY_FOR_PICKUP, each by e-mail; SMS for the customers who tick it (assumed: half of them).
 CUSTOMER_EVENTS_PER_TICKET = 3
@@ -83,8 +88,10 @@ _ROOT = Path(__file__).resolve().parent.parent
 _API_CONFIG = json.loads((_ROOT / "api_config.json").read_text(encoding="utf-8"))
 RESOLVER_MEMORY_GB = _API_CONFIG["dataSources"]["resolverLambda"]["memorySize"] / 1024
 PUBLISHER_MEMORY_GB = _API_CONFIG["publisher"]["memorySize"] / 1024
-# X-Ray as deployed: cdk.json's context `tracing` (Settings reads the same value)
-TRACING = bool(json.loads((_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"].get("tracing", False))
+_CONTEXT = json.loads((_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+# X-Ray and customer SMS as deployed: cdk.json's context `tracing` and `customerSms` (Settings reads them)
+TRACING = bool(_CONTEXT.get("tracing", False))
+CUSTOMER_SMS = bool(_CONTEXT.get("customerSms", False))
 
 VIEWS, CHANGES, WATCH_MINUTES, STAFF_WATCHERS = 5, 5, 60, 1
 
@@ -137,11 +144,18 @@ def _units(size: int, per: int) -> int:
 
 
 def breakdown(
-    durations_ms: dict[str, float], sizes: dict[str, int], tracing: bool | None = None
+    durations_ms: dict[str, float],
+    sizes: dict[str, int],
+    tracing: bool | None = None,
+    sms: bool | None = None,
 ) -> dict[str, Any]:
     """Cost lines per ticket. durations_ms: create, view, change, publish (p50 from figure 3).
-    tracing: X-Ray on (`-c tracing=true`); None: as cdk.json deploys it."""
+    tracing: X-Ray on (`-c tracing=true`); sms: customer SMS offered (`-c customerSms=true`);
+    None: as cdk.json deploys them."""
     tracing = TRACING if tracing is None else tracing
+    sms = CUSTOMER_SMS if sms is None else sms
+    sms_share = SMS_OPT_IN_SHARE if sms else 0.0
+    customer_messages = CUSTOMER_EVENTS_PER_TICKET * (1 + sms_share)
     events = 1 + CHANGES  # committed changes: stream records, publish mutations
     ops = 1 + VIEWS + CHANGES + events
     messages = CHANGES + STAFF_WATCHERS * events
@@ -163,6 +177,7 @@ def breakdown(
     rru = (VIEWS + 1) * _units(viewed, 4096) + sum(
         _units(sizes[f"ticket_v{v}"], 4096) for v in range(1, CHANGES + 1)
     )
+    logged_units = _units(sizes[f"ticket_v{CHANGES + 1}"], 1024)
     invocations = resolver_invocations + publisher_invocations
     # X-Ray: every AppSync request is a trace (the resolver Lambda's segments join it; at a workshop's
     # pace the default sampling rule, 1 request a second then 5 %, records them all) and so is every
@@ -183,15 +198,14 @@ def breakdown(
         "sns_email": (1, SNS_PER_EMAIL),
         "ses_customer_email": (CUSTOMER_EVENTS_PER_TICKET, SES_PER_EMAIL),
         "sms_customer_us": (
-            CUSTOMER_EVENTS_PER_TICKET * SMS_OPT_IN_SHARE,
+            CUSTOMER_EVENTS_PER_TICKET * sms_share,
             SMS_US_PER_MESSAGE + SMS_US_CARRIER_FEE,
         ),
-        # per message: the claim (put), the issued link (put), and the transaction settling the claim
-        # and appending to the ticket's delivery log (2x, at the ticket's size)
+        # per message: the claim (put), the issued link (put), the transaction settling the claim and
+        # appending to the ticket's delivery log (2x, at the ticket's size), and that append rewriting
+        # the ticket's entries in both GSIs (projection ALL, table.json; 1x each, at the ticket's size)
         "dynamodb_message_write_units": (
-            CUSTOMER_EVENTS_PER_TICKET
-            * (1 + SMS_OPT_IN_SHARE)
-            * (2 + 2 * (1 + _units(sizes[f"ticket_v{CHANGES + 1}"], 1024))),
+            customer_messages * (2 + 2 * (1 + logged_units) + 2 * logged_units),
             DYNAMODB_PER_WRITE_UNIT,
         ),
         "kms_requests": (KMS_REQUESTS_PER_PUBLISH, KMS_PER_REQUEST),
@@ -205,24 +219,35 @@ def breakdown(
     per_1000 = {name: qty * price * 1000 for name, (qty, price) in lines.items()}
     # What no implementation of this scenario and of its stream -> publish mutation design
     # (resolvers/publisher.py) can avoid, however fast or small: every AppSync operation (the publishes
-    # included), the customer's messages and connection-minutes, the staff e-mail and the customer
-    # e-mail and SMS. No Lambda, DynamoDB or staff messages in it.
-    floor = 1000 * (
+    # included), the customer's real-time messages and connection-minutes, the staff e-mail (the
+    # request path's floor), and the messages the customer asked for: e-mail, and SMS where offered.
+    # No Lambda, DynamoDB, WAF, logs or staff board messages in it.
+    request_path_floor = 1000 * (
         ops * APPSYNC_PER_OPERATION
         + CHANGES * APPSYNC_PER_MESSAGE
         + WATCH_MINUTES * APPSYNC_PER_CONNECTION_MINUTE
         + SNS_PER_EMAIL
-        + CUSTOMER_EVENTS_PER_TICKET * SES_PER_EMAIL
-        + CUSTOMER_EVENTS_PER_TICKET * SMS_OPT_IN_SHARE * (SMS_US_PER_MESSAGE + SMS_US_CARRIER_FEE)
     )
+    messages_floor = (
+        1000
+        * CUSTOMER_EVENTS_PER_TICKET
+        * (SES_PER_EMAIL + sms_share * (SMS_US_PER_MESSAGE + SMS_US_CARRIER_FEE))
+    )
+    floor = request_path_floor + messages_floor
     total = sum(per_1000.values())
+    # The same ratio with the customers' e-mails and texts taken off both sides: what the stack costs
+    # over the request path's floor (the messages' own DynamoDB writes stay on the stack's side).
+    sent = per_1000["ses_customer_email"] + per_1000["sms_customer_us"]
     return {
         "quantities_per_ticket": {name: round(qty, 9) for name, (qty, _) in lines.items()},
         "unit_prices_usd": {name: price for name, (_, price) in lines.items()},
         "usd_per_1000_tickets": {name: round(v, 6) for name, v in per_1000.items()},
         "total_usd_per_1000_tickets": total,
         "floor_usd_per_1000_tickets": floor,
+        "request_path_floor_usd_per_1000_tickets": request_path_floor,
         "variable_over_floor": total / floor,
+        "variable_over_floor_without_customer_messages": (total - sent) / request_path_floor,
+        "customer_sms": sms,
         "billed_ms": {k: round(v * 1000) for k, v in bill.items()},
         "item_bytes": sizes,
     }
@@ -235,7 +260,7 @@ def monthly_bill(
     waf_rules: int = WAF_RULES,
 ) -> dict[str, Any]:
     """The month's bill, USD per line: the fixed lines of what the stack deploys, plus `tickets` times
-    the variable cost per ticket (`breakdown`)."""
+    the variable cost per ticket (`breakdown`; with SMS on, the sender's number is a fixed line)."""
     stored_gb = STORED_MONTHS * tickets * (3 * sizes[f"ticket_v{CHANGES + 1}"] + sizes["ref"]) / 1e9
     fixed = {
         "waf_web_acl": WAF_PER_WEB_ACL_MONTH,
@@ -246,11 +271,14 @@ def monthly_bill(
         "dynamodb_storage": stored_gb * DYNAMODB_PER_GB_MONTH,
         "s3_site_storage": PAGE_BYTES * 10 / 1e9 * S3_PER_GB_MONTH,  # the built site, a few MB at most
     }
+    if result["customer_sms"]:
+        fixed["sms_us_toll_free_number"] = SMS_US_TOLL_FREE_NUMBER_MONTH
     variable = {name: usd * tickets / 1000 for name, usd in result["usd_per_1000_tickets"].items()}
     lines = {**fixed, **{f"{name} (x{tickets} tickets)": usd for name, usd in variable.items()}}
     return {
         "tickets": tickets,
         "waf_rules": waf_rules,
+        "customer_sms": result["customer_sms"],
         "fixed_usd": {name: round(v, 6) for name, v in fixed.items()},
         "variable_usd": {name: round(v, 6) for name, v in variable.items()},
         "lines_usd": {name: round(v, 6) for name, v in lines.items()},
@@ -260,15 +288,19 @@ def monthly_bill(
     }
 
 
-def lines_table(details: dict[str, Any]) -> str:
+def lines_table(details: dict[str, Any], key: str = "monthly") -> str:
     """The month's bill, one line per item, as `make bench` prints it after the figures."""
-    month = details["monthly"]
+    month = details[key]
     rows = [(name, f"${usd:.4f}") for name, usd in month["lines_usd"].items() if usd >= 0.00005]
     rest = sum(usd for usd in month["lines_usd"].values() if usd < 0.00005)
     rows.append(("(lines under $0.0001, together)", f"${rest:.4f}"))
     rows.append(("total per month", f"${month['total_usd']:.2f}"))
     width = max(len(name) for name, _ in rows)
-    head = f"cost: the month of a workshop with {month['tickets']} tickets ({month['waf_rules']} WAF rules)"
+    sms = "customer SMS on (US, half opt in)" if month["customer_sms"] else "customer SMS off"
+    head = (
+        f"cost: the month of a workshop with {month['tickets']} tickets "
+        f"({month['waf_rules']} WAF rules, {sms})"
+    )
     return "\n".join([head, *(f"  {name.ljust(width)}  {usd:>9}" for name, usd in rows)])
 
 
@@ -282,10 +314,13 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
     sizes = item_sizes()
     result = breakdown(durations, sizes)
     result["monthly"] = month = monthly_bill(result, sizes)
+    with_sms = breakdown(durations, sizes, sms=True)
+    result["monthly_with_sms"] = month_sms = monthly_bill(with_sms, sizes)
     usd = result["usd_per_1000_tickets"]
+    sms_state = "on" if CUSTOMER_SMS else "off"
     figures = [
         at_most(
-            f"cost: monthly AWS bill, workshop of {TICKETS_PER_MONTH} tickets",
+            f"cost: monthly AWS bill, {TICKETS_PER_MONTH} tickets, customer SMS {sms_state} (as deployed)",
             month["total_usd"],
             "USD",
             TARGET_MONTHLY_USD,
@@ -297,9 +332,23 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
             TARGET_VARIABLE_OVER_FLOOR,
         ),
         info(
-            "cost: request path only (AppSync, Lambda, DynamoDB, SNS) / design floor",
-            sum(v for k, v in usd.items() if k not in OPERATIONS_LINES)
-            / result["floor_usd_per_1000_tickets"],
+            "cost: monthly AWS bill with customer SMS on (-c customerSms=true; US toll-free, half opt in)",
+            month_sms["total_usd"],
+            "USD",
+        ),
+        info(
+            "cost: of which customer SMS (the texts + the toll-free number)",
+            month_sms["variable_usd"]["sms_customer_us"] + month_sms["fixed_usd"]["sms_us_toll_free_number"],
+            "USD",
+        ),
+        info(
+            "cost: variable cost per 1,000 tickets / design floor, customer SMS on",
+            with_sms["variable_over_floor"],
+            "x",
+        ),
+        info(
+            "cost: variable cost / floor without the customer e-mails and texts on either side",
+            result["variable_over_floor_without_customer_messages"],
             "x",
         ),
         info(
@@ -324,10 +373,13 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
             usd["lambda_requests"] + usd["lambda_resolver_gb_seconds"] + usd["lambda_publisher_gb_seconds"],
             "USD",
         ),
-        info("cost: DynamoDB share", usd["dynamodb_write_units"] + usd["dynamodb_read_units"], "USD"),
-        info("cost: SNS share", usd["sns_publish"] + usd["sns_email"], "USD"),
+        info(
+            "cost: DynamoDB share (tickets + customer messages)",
+            usd["dynamodb_write_units"] + usd["dynamodb_read_units"] + usd["dynamodb_message_write_units"],
+            "USD",
+        ),
+        info("cost: SNS share (staff e-mail)", usd["sns_publish"] + usd["sns_email"], "USD"),
         info("cost: customer e-mail share (SES)", usd["ses_customer_email"], "USD"),
-        info("cost: customer SMS share (US, toll-free, 50 % opt in)", usd["sms_customer_us"], "USD"),
         info(
             "cost: operations share (WAF requests, X-Ray, logs, KMS, CloudFront)",
             sum(usd[k] for k in OPERATIONS_LINES),

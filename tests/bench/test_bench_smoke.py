@@ -130,23 +130,50 @@ def test_cost_arithmetic() -> None:
 
 def test_cost_floor_is_the_unavoidable_part_of_the_total() -> None:
     """The floor: 17 AppSync operations, the customer's 5 messages and 60 minutes, one staff e-mail,
-    and the customer's 3 e-mails (SES) and, for the half who tick SMS, 3 US text messages."""
+    and the customer's 3 e-mails (SES) and, where SMS is offered, for the half who tick it, 3 US texts."""
     sizes = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
-    result = breakdown({"create": 1, "view": 1, "change": 1, "publish": 1}, sizes)
-    floor = result["floor_usd_per_1000_tickets"]
-    customer = 3 * 0.10 / 1000 + 3 * 0.5 * (0.00581 + 0.003)
-    assert math.isclose(floor, 1000 * (17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5 + customer))
-    usd = result["usd_per_1000_tickets"]
-    assert floor < result["total_usd_per_1000_tickets"]
-    assert (
-        floor
-        <= usd["appsync_operations"]
-        + usd["appsync_realtime_messages"]
-        + usd["appsync_connection_minutes"]
-        + usd["sns_email"]
-        + usd["ses_customer_email"]
-        + usd["sms_customer_us"]
-    )
+    request_path = 17 * 4e-6 + 5 * 2e-6 + 60 * 0.08e-6 + 2e-5
+    for sms, customer in ((False, 3 * 0.10 / 1000), (True, 3 * 0.10 / 1000 + 3 * 0.5 * (0.00581 + 0.003))):
+        result = breakdown({"create": 1, "view": 1, "change": 1, "publish": 1}, sizes, sms=sms)
+        floor = result["floor_usd_per_1000_tickets"]
+        assert math.isclose(floor, 1000 * (request_path + customer))
+        assert math.isclose(result["request_path_floor_usd_per_1000_tickets"], 1000 * request_path)
+        usd = result["usd_per_1000_tickets"]
+        assert floor < result["total_usd_per_1000_tickets"]
+        assert (
+            floor
+            <= usd["appsync_operations"]
+            + usd["appsync_realtime_messages"]
+            + usd["appsync_connection_minutes"]
+            + usd["sns_email"]
+            + usd["ses_customer_email"]
+            + usd["sms_customer_us"]
+        )
+        # Without the e-mails and texts on either side: the stack over the request path's floor.
+        sent = usd["ses_customer_email"] + usd["sms_customer_us"]
+        assert math.isclose(
+            result["variable_over_floor_without_customer_messages"],
+            (result["total_usd_per_1000_tickets"] - sent) / (1000 * request_path),
+        )
+
+
+def test_customer_sms_costs_only_where_the_stage_offers_it() -> None:
+    """SMS off: no texts, no sender number, e-mail writes only. On: half the customers get 3 texts
+    each, and the month carries the US toll-free number."""
+    durations = {"create": 10, "view": 5, "change": 8, "publish": 6}
+    off = breakdown(durations, SIZES, sms=False)
+    on = breakdown(durations, SIZES, sms=True)
+    assert off["quantities_per_ticket"]["sms_customer_us"] == 0
+    assert on["quantities_per_ticket"]["sms_customer_us"] == 3 * 0.5
+    # per message: claim 1 + link 1 + settle transaction 2 x (1 + 1) + the log append in 2 GSIs (1 each)
+    assert off["quantities_per_ticket"]["dynamodb_message_write_units"] == 3 * (1 + 1 + 4 + 2)
+    assert on["quantities_per_ticket"]["dynamodb_message_write_units"] == 3 * 1.5 * (1 + 1 + 4 + 2)
+    month_off, month_on = cost.monthly_bill(off, SIZES), cost.monthly_bill(on, SIZES)
+    assert "sms_us_toll_free_number" not in month_off["fixed_usd"]
+    assert month_on["fixed_usd"]["sms_us_toll_free_number"] == 2.00
+    assert math.isclose(month_on["variable_usd"]["sms_customer_us"], 500 * 1.5 * (0.00581 + 0.003))
+    assert "customer SMS on" in cost.lines_table({"monthly": month_on})
+    assert "customer SMS off" in cost.lines_table({"monthly": month_off})
 
 
 SIZES = {f"ticket_v{v}": 900 for v in range(1, 7)} | {"ref": 50}
