@@ -1,8 +1,9 @@
 """DynamoDB adapter for customer communication, in the tickets table (pk only):
 
 - `LINK#<sha256(token)>`: an issued tracking link (ticketId, expiresAt: TTL, so DynamoDB deletes it);
-- `LINKREQ#<reference>#<hour>`: link requests for a reference in one clock hour (a conditional counter,
-  the requester's contact as a hash only); the stream hands each request to the publisher;
+- `LINKREQ#<reference>`: the latest link requests for a reference (a sliding window of the last
+  trackingLinksPerHour request times, the requester's contact as a hash only); the stream hands each
+  accepted request to the publisher;
 - `NOTIF#<ticket id>#<event>#<version>#<channel>`: the claim of one customer message (state PENDING,
   then SENT, SKIPPED or FAILED), written before anything is sent;
 - the ticket's `notifications` list: the delivery log, appended in the same transaction that settles
@@ -11,10 +12,10 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +26,7 @@ from .errors import TICKET_NOT_FOUND, ConflictError, NotFoundError
 LINK_ENTITY, LINK_REQUEST_ENTITY, CLAIM_ENTITY = "LINK", "LINKREQ", "NOTIF"
 PENDING = "PENDING"
 CLAIM_PREFIX, LINK_PREFIX, LINK_REQUEST_PREFIX = "NOTIF#", "LINK#", "LINKREQ#"
-LINK_REQUEST_TTL_SECONDS = 2 * 3600  # an hour's counter, kept a little longer than its hour
+WINDOW_SECONDS = 3600  # trackingLinksPerHour counts the requests of the last hour (a sliding window)
 _UPDATE_ATTEMPTS = 3
 
 
@@ -81,41 +82,68 @@ def link_opens(token: Any, ticket_id: str) -> bool:
 # ------------------------------------------------------------------------------------- link requests
 
 
-def hour_bucket(now: float | None = None) -> str:
-    return datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y-%m-%dT%H")
+def window_slots() -> list[str]:
+    """The window's attribute names, oldest first: t0 .. t<limit-1>, each a request time (ms)."""
+    return [f"t{i}" for i in range(limits.TRACKING_LINKS_PER_HOUR)]
 
 
 def record_link_request(reference: str, contact_hash: str, now: float | None = None) -> None:
-    """One conditional UpdateItem on LINKREQ#<reference>#<hour>, the same whether or not the
-    reference exists: the counter goes up while below trackingLinksPerHour; above it nothing is
-    written (and nothing reaches the stream). Races cannot pass the limit: DynamoDB checks the
-    condition and adds atomically."""
+    """One conditional UpdateItem on LINKREQ#<reference>, the same whether or not the reference
+    exists. The item keeps the times of the last trackingLinksPerHour accepted requests; a request is
+    accepted while the oldest of them is more than an hour old (or missing), and then shifts the
+    window by one: so no rolling hour ever holds more than the limit (a clock-hour counter would let
+    twice the limit through around the hour). Above the limit nothing is written, and nothing reaches
+    the stream. Races cannot pass the limit: DynamoDB checks the condition and writes atomically.
+    `seq` numbers the accepted requests, so each one's messages have their own claim."""
     at = now or time.time()
+    at_ms = int(at * 1000)
+    slots = window_slots()
+    names = {f"#{slot}": slot for slot in slots}
+    shifted = [f"#{older} = if_not_exists(#{newer}, :never)" for older, newer in itertools.pairwise(slots)]
     try:
         _ddb().update_item(
             TableName=store.table_name(),
-            Key={"pk": {"S": f"{LINK_REQUEST_PREFIX}{reference}#{hour_bucket(at)}"}},
+            Key={"pk": {"S": f"{LINK_REQUEST_PREFIX}{reference}"}},
             UpdateExpression=(
-                "SET entity = :entity, #reference = :reference, contactHash = :contact, "
-                "requestedAt = :at, expiresAt = :expires ADD #count :one"
+                "SET "
+                + ", ".join(
+                    [
+                        *shifted,
+                        f"#{slots[-1]} = :now",
+                        "entity = :entity",
+                        "#reference = :reference",
+                        "contactHash = :contact",
+                        "requestedAt = :at",
+                        "expiresAt = :expires",
+                    ]
+                )
+                + " ADD seq :one"
             ),
-            ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-            ExpressionAttributeNames={"#count": "count", "#reference": "reference"},
+            ConditionExpression=f"attribute_not_exists(#{slots[0]}) OR #{slots[0]} <= :hour_ago",
+            ExpressionAttributeNames={**names, "#reference": "reference"},
             ExpressionAttributeValues=dynamo_json.serialize_item(
                 {
+                    ":never": 0,
+                    ":now": at_ms,
+                    ":hour_ago": at_ms - WINDOW_SECONDS * 1000,
                     ":entity": LINK_REQUEST_ENTITY,
                     ":reference": reference,
                     ":contact": contact_hash,
                     ":at": tickets.now_iso(),
-                    ":expires": int(at) + LINK_REQUEST_TTL_SECONDS,
+                    ":expires": int(at) + WINDOW_SECONDS + 60,  # of no use once its window has passed
                     ":one": 1,
-                    ":limit": limits.TRACKING_LINKS_PER_HOUR,
                 }
             ),
         )
     except ClientError as exc:
         if _code(exc) != "ConditionalCheckFailedException":
             raise
+
+
+def link_request_version(request: Mapping[str, Any]) -> str:
+    """One accepted request's own claim version: its time and sequence number (the time as well,
+    because the item expires after its window and its sequence then starts again at 1)."""
+    return f"{int(request.get(window_slots()[-1], 0))}.{int(request.get('seq', 0))}"
 
 
 # ----------------------------------------------------------------------------------------- choices

@@ -155,7 +155,6 @@ def for_link_request(sender: Sender, request: Mapping[str, Any]) -> int:
         logger.info("link request without a matching contact", extra={"ticketId": stored.ticket["id"]})
         return 0
     channel, address = match
-    hour = str(request["pk"]).rsplit("#", 1)[-1]
-    version = f"{hour}.{int(request.get('count', 0))}"
+    version = comms_store.link_request_version(request)
     deliver(sender, stored.ticket, comms.TRACKING_LINK, version, channel, address)
     return 1

@@ -34,7 +34,7 @@ LIMITS: Mapping[str, int] = load()
 NOTE_MAX_LENGTH: int = LIMITS["noteMaxLength"]
 #: Most history entries a ticket item holds: the SUBMITTED entry and the newest N-1 changes.
 HISTORY_MAX_ENTRIES: int = LIMITS["historyMaxEntries"]
-#: Most tracking links requestTrackingLink sends per ticket in one clock hour.
+#: Most tracking links requestTrackingLink sends per ticket in any 60 minutes (a sliding window).
 TRACKING_LINKS_PER_HOUR: int = LIMITS["trackingLinksPerHour"]
 #: Days an issued tracking link (a token in a customer message) keeps working.
 TRACKING_LINK_DAYS: int = LIMITS["trackingLinkDays"]

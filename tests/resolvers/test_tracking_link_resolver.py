@@ -38,7 +38,7 @@ def calls() -> Iterator[list[tuple[str, str]]]:
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         key = str(json.loads(params.get("body") or b"{}").get("Key") or "")
-        seen.append((model.name, re.sub(r"PS-[A-Z0-9]{6}#\d{4}-\d{2}-\d{2}T\d{2}", "<ref>#<hour>", key)))
+        seen.append((model.name, re.sub(r"PS-[A-Z0-9]{6}", "<ref>", key)))
 
     client = store.client()
     client.meta.events.register("before-call.dynamodb", record)
@@ -72,7 +72,7 @@ def test_the_same_store_work_whether_or_not_the_reference_exists(load_event: Any
             is True
         )
     assert calls == [("UpdateItem", calls[0][1])] * 3  # one conditional write each, one key shape
-    assert "<ref>#<hour>" in calls[0][1]
+    assert "LINKREQ#<ref>'" in calls[0][1]
 
 
 def test_the_limit_holds_and_the_answer_stays_true(load_event: Any) -> None:
@@ -84,10 +84,31 @@ def test_the_limit_holds_and_the_answer_stays_true(load_event: Any) -> None:
             None,
         )
         assert answer is True
-    key = {"pk": {"S": f"{comms_store.LINK_REQUEST_PREFIX}{ticket['reference']}#{comms_store.hour_bucket()}"}}
+    key = {"pk": {"S": f"{comms_store.LINK_REQUEST_PREFIX}{ticket['reference']}"}}
     item = store.client().get_item(TableName=store.table_name(), Key=key)["Item"]
-    assert int(item["count"]["N"]) == per_hour
+    assert int(item["seq"]["N"]) == per_hour
     assert "a@example.com" not in str(item)  # the contact is kept only as a hash
+
+
+def accepted(reference: str, at: float) -> int:
+    """Record a request at `at`; the accepted requests so far (the item's sequence number)."""
+    comms_store.record_link_request(reference, "hash", now=at)
+    key = {"pk": {"S": f"{comms_store.LINK_REQUEST_PREFIX}{reference}"}}
+    return int(store.client().get_item(TableName=store.table_name(), Key=key)["Item"]["seq"]["N"])
+
+
+def test_no_rolling_hour_holds_more_than_the_limit_even_across_the_clock_hour() -> None:
+    """The limit counts the last 60 minutes, not the clock hour: three requests at 10:40, 10:50 and
+    11:05 leave none at 11:30 (a per-clock-hour counter would allow three more after 11:00), and the
+    10:40 one makes room again at 11:40."""
+    assert limits.TRACKING_LINKS_PER_HOUR == 3  # the times below are written for three
+    reference, t = "PS-22222Z", 1_700_000_000 - 1_700_000_000 % 3600 + 40 * 60  # hh:40
+    assert [accepted(reference, t + minutes * 60) for minutes in (0, 10, 25)] == [1, 2, 3]
+    assert accepted(reference, t + 50 * 60) == 3  # 11:30: refused, nothing written
+    assert accepted(reference, t + 59 * 60 + 59) == 3  # 11:39:59: the 10:40 request is still in the hour
+    assert accepted(reference, t + 60 * 60) == 4  # 11:40: it has left the window
+    assert accepted(reference, t + 61 * 60) == 3 + 1  # 11:41: the 10:50 and 11:05 ones and 11:40 fill it
+    assert accepted(reference, t + 70 * 60) == 5  # 11:50: the 10:50 one has left
 
 
 def test_a_malformed_reference_or_contact_is_a_validation_error(load_event: Any) -> None:
