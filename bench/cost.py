@@ -208,6 +208,11 @@ def breakdown(
             customer_messages * (2 + 2 * (1 + logged_units) + 2 * logged_units),
             DYNAMODB_PER_WRITE_UNIT,
         ),
+        # per message: the settle reads the delivery log it trims (strongly consistent, the ticket's size)
+        "dynamodb_message_read_units": (
+            customer_messages * _units(sizes[f"ticket_v{CHANGES + 1}"], 4096),
+            DYNAMODB_PER_READ_UNIT,
+        ),
         "kms_requests": (KMS_REQUESTS_PER_PUBLISH, KMS_PER_REQUEST),
         "waf_requests": (waf_requests, WAF_PER_REQUEST),
         "xray_traces": (traces if tracing else 0, XRAY_PER_TRACE),
@@ -375,7 +380,10 @@ def run(request_path: dict[str, Any], smoke: bool = False) -> tuple[list[Figure]
         ),
         info(
             "cost: DynamoDB share (tickets + customer messages)",
-            usd["dynamodb_write_units"] + usd["dynamodb_read_units"] + usd["dynamodb_message_write_units"],
+            usd["dynamodb_write_units"]
+            + usd["dynamodb_read_units"]
+            + usd["dynamodb_message_write_units"]
+            + usd["dynamodb_message_read_units"],
             "USD",
         ),
         info("cost: SNS share (staff e-mail)", usd["sns_publish"] + usd["sns_email"], "USD"),

@@ -6,8 +6,9 @@
   accepted request to the publisher;
 - `NOTIF#<ticket id>#<event>#<version>#<channel>`: the claim of one customer message (state PENDING,
   then SENT, SKIPPED or FAILED), written before anything is sent;
-- the ticket's `notifications` list: the delivery log, appended in the same transaction that settles
-  a claim, so the log and the claim never disagree.
+- the ticket's `notifications` list: the delivery log, its newest deliveryLogMaxEntries entries (a
+  ticket item stays far below DynamoDB's 400 KB however many links its customer asks for), written in
+  the same transaction that settles a claim, so the log and the claim never disagree.
 """
 
 from __future__ import annotations
@@ -207,32 +208,53 @@ def claim(key: str, ttl_seconds: float) -> str:
 
 
 def settle(key: str, ticket_id: str, state: str, entry: Mapping[str, Any], *, log: bool = True) -> None:
-    """The claim's new state and (with `log`) the delivery-log entry, in one transaction."""
-    actions: list[dict[str, Any]] = [
-        {
+    """The claim's new state and (with `log`) the delivery-log entry, in one transaction. The log
+    keeps its newest DELIVERY_LOG_MAX_ENTRIES: read, trim, and write back under a condition on
+    `notificationsSeq` (every log write adds one), so a concurrent writer makes this one retry
+    rather than lose its entry."""
+    claim_update = {
+        "Update": {
+            "TableName": store.table_name(),
+            "Key": {"pk": {"S": key}},
+            "UpdateExpression": "SET #state = :state ADD attempts :one",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": dynamo_json.serialize_item({":state": state, ":one": 1}),
+        }
+    }
+    if not log:
+        _ddb().transact_write_items(TransactItems=[claim_update])
+        return
+    ticket_key = {"pk": {"S": f"TICKET#{ticket_id}"}}
+    for _ in range(_UPDATE_ATTEMPTS):
+        resp = _ddb().get_item(
+            TableName=store.table_name(),
+            Key=ticket_key,
+            ProjectionExpression="pk, notifications, notificationsSeq",
+            ConsistentRead=True,
+        )
+        current = dynamo_json.deserialize_item(resp.get("Item") or {})
+        seq = int(current.get("notificationsSeq", 0))
+        entries = [*(current.get("notifications") or []), dict(entry)][-limits.DELIVERY_LOG_MAX_ENTRIES :]
+        log_update = {
             "Update": {
                 "TableName": store.table_name(),
-                "Key": {"pk": {"S": key}},
-                "UpdateExpression": "SET #state = :state ADD attempts :one",
-                "ExpressionAttributeNames": {"#state": "state"},
-                "ExpressionAttributeValues": dynamo_json.serialize_item({":state": state, ":one": 1}),
+                "Key": ticket_key,
+                "UpdateExpression": "SET notifications = :entries, notificationsSeq = :next",
+                "ConditionExpression": (
+                    "attribute_exists(pk) AND "
+                    "(notificationsSeq = :seq OR (attribute_not_exists(notificationsSeq) AND :seq = :zero))"
+                ),
+                "ExpressionAttributeValues": dynamo_json.serialize_item(
+                    {":entries": entries, ":next": seq + 1, ":seq": seq, ":zero": 0}
+                ),
             }
         }
-    ]
-    if log:
-        actions.append(
-            {
-                "Update": {
-                    "TableName": store.table_name(),
-                    "Key": {"pk": {"S": f"TICKET#{ticket_id}"}},
-                    "UpdateExpression": (
-                        "SET notifications = list_append(if_not_exists(notifications, :none), :entry)"
-                    ),
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeValues": dynamo_json.serialize_item(
-                        {":none": [], ":entry": [dict(entry)]}
-                    ),
-                }
-            }
-        )
-    _ddb().transact_write_items(TransactItems=actions)
+        try:
+            _ddb().transact_write_items(TransactItems=[claim_update, log_update])
+            return
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            raced = any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+            if _code(exc) != "TransactionCanceledException" or not raced or not current:
+                raise  # not a race with another log write (no such ticket, throttling, ...)
+    raise ConflictError("the delivery log is being written by someone else; the stream retries")

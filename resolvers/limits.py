@@ -38,3 +38,5 @@ HISTORY_MAX_ENTRIES: int = LIMITS["historyMaxEntries"]
 TRACKING_LINKS_PER_HOUR: int = LIMITS["trackingLinksPerHour"]
 #: Days an issued tracking link (a token in a customer message) keeps working.
 TRACKING_LINK_DAYS: int = LIMITS["trackingLinkDays"]
+#: Most delivery-log entries a ticket item holds (the newest); each message's claim item keeps its own.
+DELIVERY_LOG_MAX_ENTRIES: int = LIMITS["deliveryLogMaxEntries"]
