@@ -62,7 +62,10 @@ def test_both_functions_get_the_switch(
     fixture: str, value: str, request: pytest.FixtureRequest, api_config: dict[str, Any]
 ) -> None:
     synth: Synth = request.getfixturevalue(fixture)
-    for handler in (api_config["dataSources"]["resolverLambda"]["handler"], api_config["publisher"]["handler"]):
+    for handler in (
+        api_config["dataSources"]["resolverLambda"]["handler"],
+        api_config["publisher"]["handler"],
+    ):
         assert _env(synth, handler)[comms.ENV_CUSTOMER_SMS] == value
     for declared in (api_config["dataSources"]["resolverLambda"], api_config["publisher"]):
         assert comms.ENV_CUSTOMER_SMS in declared["environment"]
@@ -76,7 +79,9 @@ def test_sms_off_grants_no_sms(synth: Synth, api_config: dict[str, Any]) -> None
     assert len(topic) == 1 and "Ref" in json.dumps(topic[0]["Resource"])
 
 
-def test_sms_on_grants_phone_numbers_and_the_opt_out_check(prod_synth: Synth, api_config: dict[str, Any]) -> None:
+def test_sms_on_grants_phone_numbers_and_the_opt_out_check(
+    prod_synth: Synth, api_config: dict[str, Any]
+) -> None:
     statements = _sms_statements(_publisher_statements(prod_synth, api_config))
     phone = [s for s in statements if "NotResource" in s]
     assert phone == [{"Action": "sns:Publish", "Effect": "Allow", "NotResource": "arn:aws:sns:*:*:*"}]

@@ -114,7 +114,9 @@ def test_publisher_role_stream_topic_queue_mutation_only(synth: Synth, api_confi
 
 
 @BOTH_SYNTHS
-def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(synth_name: str, request: pytest.FixtureRequest) -> None:
+def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(
+    synth_name: str, request: pytest.FixtureRequest
+) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     report = AwsSolutionsChecks().validate_scope(synth.stack)
     findings = [

@@ -80,7 +80,7 @@ def test_set_notify_by_sms_is_refused_and_changes_nothing(
 ) -> None:
     created = create(load_event, "api_key")
     ticket_id, token = created["ticket"]["id"], created["trackingToken"]
-    with pytest.raises(ValidationError, match="^notifyBy: this workshop does not send text messages"):
+    with pytest.raises(ValidationError, match=r"^notifyBy: this workshop does not send text messages"):
         set_notify_by(load_event, ticket_id, token, ["SMS"])
     stored = store.get(ticket_id)
     assert stored is not None and stored.ticket["version"] == 1
