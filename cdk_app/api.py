@@ -13,6 +13,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from resolvers import comms
+
 from . import appsync_js
 from .functions import declared_environment, logical_id, python_function, retention
 from .photos import Photos
@@ -127,6 +129,8 @@ class Api(Construct):
                     "TABLE_NAME": table.table_name,
                     "STAFF_GROUP": config["staffGroup"],
                     "BUCKET_NAME": photos.bucket.bucket_name,
+                    # refuses notifyBy SMS unless the stage texts customers
+                    **comms.channels_environment(settings.customer_sms),
                 },
             ),
             timeout=Duration.seconds(resolver_cfg["timeoutSeconds"]),

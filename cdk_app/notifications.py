@@ -14,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from resolvers import comms_store, customer_messages
+from resolvers import comms, comms_store, customer_messages
 from resolvers.events import TICKET_CREATED
 from resolvers.publisher_settings import ENV as PUBLISHER_SETTINGS_ENV
 from resolvers.publisher_settings import environment_value
@@ -112,6 +112,7 @@ class Notifications(Construct):
                     customer_messages.ENV_SENDER: settings.customer_mail_from,
                     customer_messages.ENV_SMS_SENDER_ID: settings.sms_sender_id,
                     customer_messages.ENV_SMS_ORIGINATION: settings.sms_origination_number,
+                    **comms.channels_environment(settings.customer_sms),  # off: no SMS is sent
                 },
             ),
             # the handler's time budget is checked against this same number (test_stream_publisher.py)
@@ -181,25 +182,8 @@ class Notifications(Construct):
                 actions=["ses:SendEmail"], resources=[self.sender_identity.email_identity_arn]
             )
         )
-        # SMS goes to a phone number, which has no ARN: IAM can only name it as "*". NotResource
-        # "arn:aws:sns:*:*:*" turns that into "anything that is not an SNS ARN", i.e. direct publishes
-        # to phone numbers only; no topic or platform endpoint of any account can be published to
-        # under this statement (the staff topic has its own grant above).
-        # https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html
-        self.publisher.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:aws:sns:*:*:*"])
-        )
-        # CheckIfPhoneNumberIsOptedOut has no resource type: "*" is the only resource IAM accepts.
-        self.publisher.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:CheckIfPhoneNumberIsOptedOut"], resources=["*"])
-        )
-        Validations.of(self.publisher.role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="sns:CheckIfPhoneNumberIsOptedOut supports no resource type, so IAM only accepts "
-                "'*'; it reads one opt-out flag and changes nothing.",
-            )
-        )
+        if settings.customer_sms:
+            self._grant_sms()
         # The claims (NOTIF#), issued links (LINK#), link requests' tickets (REF#, TICKET#) and the
         # delivery log on the ticket (TICKET#): resolvers/comms_store.py. Table only, these keys only.
         self.publisher.add_to_role_policy(
@@ -216,5 +200,28 @@ class Notifications(Construct):
                         ]
                     }
                 },
+            )
+        )
+
+    def _grant_sms(self) -> None:
+        """SMS to customers: only on a stage with `customerSms` on (docs/deploy.md); otherwise the
+        publisher's role cannot text anyone, whatever a ticket chose."""
+        # SMS goes to a phone number, which has no ARN: IAM can only name it as "*". NotResource
+        # "arn:aws:sns:*:*:*" turns that into "anything that is not an SNS ARN", i.e. direct publishes
+        # to phone numbers only; no topic or platform endpoint of any account can be published to
+        # under this statement (the staff topic has its own grant: topic.grant_publish in __init__).
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:aws:sns:*:*:*"])
+        )
+        # CheckIfPhoneNumberIsOptedOut has no resource type: "*" is the only resource IAM accepts.
+        self.publisher.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:CheckIfPhoneNumberIsOptedOut"], resources=["*"])
+        )
+        Validations.of(self.publisher.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="sns:CheckIfPhoneNumberIsOptedOut supports no resource type, so IAM only accepts "
+                "'*'; it reads one opt-out flag and changes nothing.",
             )
         )

@@ -3,8 +3,8 @@ deployed stack. Standard library only (no CDK import), so the local stack (pitst
 it as it is; cdk_app/stack.py fills it with CDK tokens for the ids.
 
     build_amplify_outputs(config, graphql_url=..., api_key=..., region=..., user_pool_id=...,
-                          user_pool_client_id=..., mfa_configuration=..., aws_endpoint_url=None,
-                          realtime_url=None, custom=None) -> dict
+                          user_pool_client_id=..., mfa_configuration=..., customer_sms=...,
+                          aws_endpoint_url=None, realtime_url=None, custom=None) -> dict
 
 `config` is api_config.json: the staff group and the authorization modes come from there.
 """
@@ -16,6 +16,8 @@ from typing import Any
 
 OUTPUTS_VERSION = "1.4"
 MFA_CONFIGURATIONS = ("NONE", "OPTIONAL", "REQUIRED")
+#: `custom.customerSms`: whether the stage texts customers (the pages offer SMS only then)
+CUSTOMER_SMS_KEY = "customerSms"
 
 
 def build_amplify_outputs(
@@ -27,6 +29,7 @@ def build_amplify_outputs(
     user_pool_id: str,
     user_pool_client_id: str,
     mfa_configuration: str,
+    customer_sms: bool,
     aws_endpoint_url: str | None = None,
     realtime_url: str | None = None,
     custom: dict[str, Any] | None = None,
@@ -38,6 +41,8 @@ def build_amplify_outputs(
     `aws_endpoint_url` (local stack only) is where the emulated AWS services listen; it goes to
     `custom.aws_endpoint_url` and the frontend's local mode points Amplify Auth's
     `userPoolEndpoint` at it. `realtime_url` goes to `custom.realtime_url` (Amplify derives its own).
+    `customer_sms` (the stage's SMS switch) goes to `custom.customerSms`: the pages offer SMS only
+    when it is true.
     """
     if mfa_configuration not in MFA_CONFIGURATIONS:
         raise ValueError(f"mfa_configuration must be one of {MFA_CONFIGURATIONS}, not {mfa_configuration!r}")
@@ -70,13 +75,12 @@ def build_amplify_outputs(
             "authorization_types": list(config["authorization"]["additional"]),
         },
     }
-    extra: dict[str, Any] = dict(custom or {})
+    extra: dict[str, Any] = {**(custom or {}), CUSTOMER_SMS_KEY: bool(customer_sms)}
     if aws_endpoint_url:
         extra["aws_endpoint_url"] = aws_endpoint_url
     if realtime_url:
         extra["realtime_url"] = realtime_url
-    if extra:
-        outputs["custom"] = extra
+    outputs["custom"] = extra
     return outputs
 
 

@@ -93,6 +93,10 @@ class Settings:
     workshop_name: str = "Pitstop Garage"
     sms_sender_id: str = ""
     sms_origination_number: str = ""
+    # whether this stage texts customers at all (`-c customerSms=true`): off until the workshop has
+    # done docs/deploy.md "Register for SMS" (sandbox, spend limit, origination number); each SMS
+    # costs the workshop money. Off: the pages offer e-mail only and the publisher may not text.
+    customer_sms: bool = False
 
     @property
     def is_prod(self) -> bool:
@@ -159,4 +163,5 @@ class Settings:
             workshop_name=str(ctx("workshopName") or "Pitstop Garage").strip()[:80],
             sms_sender_id=sender_id,
             sms_origination_number=origination,
+            customer_sms=_as_bool(ctx("customerSms"), False),
         )

@@ -115,4 +115,5 @@ def amplify_outputs(config: dict[str, Any], api: Api, auth: Auth, settings: Sett
         mfa_configuration=auth.mfa_configuration,
         realtime_url=api.realtime_url,
         custom={"stage": settings.stage},
+        customer_sms=settings.customer_sms,
     )

@@ -57,6 +57,9 @@ class LocalSettings:
     iam_secret_access_key: str
     log_level: str
     workshop_name: str = "Pitstop Garage"  # customer messages are sent in this name
+    # the stage's SMS switch (the deployed stack's context `customerSms`, off there by default): on
+    # locally, where texts only reach the outbox; PITSTOP_CUSTOMER_SMS=false runs a stage without SMS
+    customer_sms: bool = True
 
     @property
     def base_url(self) -> str:
@@ -90,4 +93,5 @@ class LocalSettings:
             iam_secret_access_key=env.get("PITSTOP_IAM_SECRET_ACCESS_KEY") or secrets.token_urlsafe(30),
             log_level=(env.get("PITSTOP_LOG_LEVEL") or "warning").lower(),
             workshop_name=env.get("PITSTOP_WORKSHOP_NAME") or "Pitstop Garage",
+            customer_sms=_flag(env.get("PITSTOP_CUSTOMER_SMS"), default=True),
         )

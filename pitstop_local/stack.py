@@ -27,6 +27,7 @@ from starlette.types import ASGIApp
 
 from cdk_app.outputs import build_amplify_outputs
 from resolvers import (
+    comms,  # the stage's SMS switch, as the CDK app sets it
     customer_messages,  # the names of the publisher's message settings
     publisher_settings,  # the function's settings variable, as the CDK app sets it
 )
@@ -92,6 +93,7 @@ class LocalStack:
             user_pool_client_id=res.user_pool_client_id,
             aws_endpoint_url=res.endpoint_url,
             realtime_url=s.realtime_url,
+            customer_sms=s.customer_sms,
         )
         self.poller = StreamPoller(
             bootstrap.client("dynamodbstreams", res.endpoint_url),
@@ -148,6 +150,7 @@ class LocalStack:
             customer_messages.ENV_SENDER: bootstrap.CUSTOMER_SENDER,
             customer_messages.ENV_SMS_SENDER_ID: "",
             customer_messages.ENV_SMS_ORIGINATION: "",
+            **comms.channels_environment(s.customer_sms),
         }
 
     def _function_environment(self, names: list[str]) -> dict[str, str]:

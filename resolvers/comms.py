@@ -21,6 +21,13 @@ CHANNELS: tuple[str, ...] = (EMAIL, SMS)
 CHANNEL_CONTACT: dict[str, str] = {EMAIL: "email", SMS: "phone"}
 SENT, FAILED, SKIPPED = "SENT", "FAILED", "SKIPPED"
 
+#: The stage's SMS switch (CDK context `customerSms`, docs/deploy.md), given to the resolver and the
+#: publisher functions as this environment variable: "true" offers SMS, anything else (or unset) does
+#: not. SMS costs the workshop per message and needs the SMS registration done first, so it is off
+#: unless the stage turns it on. The local stack turns it on (pitstop_local/settings.py).
+ENV_CUSTOMER_SMS = "CUSTOMER_SMS"
+SMS_OFF_MESSAGE = "this workshop does not send text messages; choose EMAIL"
+
 TICKET_CREATED = "TICKET_CREATED"
 ESTIMATE_SENT = "ESTIMATE_SENT"
 READY_FOR_PICKUP = "READY_FOR_PICKUP"
@@ -86,13 +93,31 @@ def customer_events(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> li
 # ------------------------------------------------------------------------------------------- channels
 
 
+def channels_environment(sms: bool) -> dict[str, str]:
+    """The functions' environment for the stage's SMS switch (the CDK app and the local stack set it)."""
+    return {ENV_CUSTOMER_SMS: "true" if sms else "false"}
+
+
+def offered_channels(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The channels this stage offers: EMAIL always, SMS only when ENV_CUSTOMER_SMS is "true"."""
+    sms_on = environ.get(ENV_CUSTOMER_SMS, "").strip().lower() == "true"
+    return CHANNELS if sms_on else tuple(c for c in CHANNELS if c != SMS)
+
+
 def default_notify_by(customer: Mapping[str, Any]) -> list[str]:
     """When the customer did not choose: e-mail if they gave one; SMS is never on by default."""
     return [EMAIL] if customer.get("email") else []
 
 
-def validate_notify_by(value: Any, customer: Mapping[str, Any], path: str = "notifyBy") -> list[str]:
-    """Channels in a fixed order without repeats; each needs its contact on the ticket."""
+def validate_notify_by(
+    value: Any,
+    customer: Mapping[str, Any],
+    path: str = "notifyBy",
+    *,
+    offered: Sequence[str] = CHANNELS,
+) -> list[str]:
+    """Channels in a fixed order without repeats; each is one the stage `offered` (offered_channels)
+    and needs its contact on the ticket."""
     if value is None:
         return default_notify_by(customer)
     if not isinstance(value, Sequence) or isinstance(value, str):
@@ -101,6 +126,8 @@ def validate_notify_by(value: Any, customer: Mapping[str, Any], path: str = "not
     for channel in value:
         if channel not in CHANNELS:
             raise ValidationError(f"{path} may hold only {', '.join(CHANNELS)}")
+        if channel not in offered:
+            raise ValidationError(f"{path}: {SMS_OFF_MESSAGE}")  # EMAIL is always offered
         if not customer.get(CHANNEL_CONTACT[channel]):
             raise ValidationError(f"{path}: {channel} needs the customer's {CHANNEL_CONTACT[channel]}")
         chosen.add(channel)

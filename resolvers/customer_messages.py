@@ -31,6 +31,7 @@ ENV_WORKSHOP = "WORKSHOP_NAME"
 ENV_SITE = "SITE_URL"  # the tracking page's origin: links are <site>/track#id=...&token=...
 ENV_SMS_SENDER_ID = "SMS_SENDER_ID"  # optional (countries that allow alphanumeric sender IDs)
 ENV_SMS_ORIGINATION = "SMS_ORIGINATION_NUMBER"  # optional (a registered number, e.g. a US toll-free)
+# and comms.ENV_CUSTOMER_SMS: whether this stage sends SMS at all (the resolver reads it too)
 CALLS_PER_MESSAGE = 5  # claim (+ read), opt-out check, link, send, settle
 CHANNEL_CALLS = CALLS_PER_MESSAGE * len(comms.CHANNELS)
 
@@ -49,6 +50,11 @@ class Sender:
     @property
     def site(self) -> str:
         return os.environ[ENV_SITE]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this stage sends on (SMS only when the stage turned it on)."""
+        return comms.offered_channels(os.environ)
 
     def email(self, event: str, to: str, message: comms.Message) -> str:
         """SES v2 SendEmail, plain text and HTML, in the workshop's name; returns the MessageId."""
@@ -107,6 +113,11 @@ def deliver(
     def entry(status: str) -> dict[str, Any]:
         return {"channel": channel, "event": event, "to": address, "status": status, "at": tickets.now_iso()}
 
+    if channel not in sender.channels:
+        # chosen while the stage offered it (or asked for by phone): this stage sends no SMS now
+        comms_store.settle(key, ticket_id, comms.SKIPPED, entry(comms.SKIPPED))
+        logger.info("customer message skipped: the channel is off", extra={**log, "state": comms.SKIPPED})
+        return comms.SKIPPED
     if channel == comms.SMS and sender.opted_out(address):
         comms_store.settle(key, ticket_id, comms.SKIPPED, entry(comms.SKIPPED))
         logger.info("customer message skipped: the number opted out", extra={**log, "state": comms.SKIPPED})

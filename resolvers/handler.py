@@ -109,7 +109,7 @@ def ticket_by_reference(caller: Caller, args: Mapping[str, Any]) -> dict[str, An
 
 
 def create_ticket(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
-    data = tickets.validate_create_input(args.get("input"))
+    data = tickets.validate_create_input(args.get("input"), channels=comms.offered_channels(os.environ))
     ticket, token = store.put_new(data)
     logger.info("ticket created", extra={"ticketId": ticket["id"], "reference": ticket["reference"]})
     return {"ticket": _view(ticket, staff=caller.staff), "trackingToken": token}
@@ -188,7 +188,9 @@ def request_tracking_link(caller: Caller, args: Mapping[str, Any]) -> bool:
 def set_notify_by(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     stored = _visible(caller, args.get("id"), args.get("trackingToken"))
     customer: Mapping[str, Any] = stored.ticket.get("customer") or {}
-    choice = comms.validate_notify_by(args.get("notifyBy") or [], customer)
+    choice = comms.validate_notify_by(
+        args.get("notifyBy") or [], customer, offered=comms.offered_channels(os.environ)
+    )
     ticket = comms_store.set_notify_by(str(stored.ticket["id"]), choice)
     logger.info("channels changed", extra={"ticketId": ticket["id"], "notifyBy": choice})
     return _view(ticket, staff=caller.staff)

@@ -465,7 +465,9 @@ def validate_vehicle(value: Any, path: str = "vehicle") -> Vehicle:
     return cast(Vehicle, vehicle)
 
 
-def validate_customer(value: Any, path: str = "customer") -> Customer:
+def validate_customer(
+    value: Any, path: str = "customer", *, channels: Sequence[str] = comms.CHANNELS
+) -> Customer:
     raw = _mapping(value, path)
     customer = _drop_none(
         {
@@ -476,7 +478,9 @@ def validate_customer(value: Any, path: str = "customer") -> Customer:
     )
     if "email" not in customer and "phone" not in customer:
         raise ValidationError(f"{path} needs an email or a phone")
-    customer["notifyBy"] = comms.validate_notify_by(raw.get("notifyBy"), customer, f"{path}.notifyBy")
+    customer["notifyBy"] = comms.validate_notify_by(
+        raw.get("notifyBy"), customer, f"{path}.notifyBy", offered=channels
+    )
     return cast(Customer, customer)
 
 
@@ -488,8 +492,9 @@ def validate_client_token(value: Any) -> str | None:
     return value
 
 
-def validate_create_input(value: Any) -> CreateInput:
-    """CreateTicketInput -> normalised (vehicle, description, customer, clientToken?)."""
+def validate_create_input(value: Any, *, channels: Sequence[str] = comms.CHANNELS) -> CreateInput:
+    """CreateTicketInput -> normalised (vehicle, description, customer, clientToken?); `channels` are
+    the ones the stage offers (comms.offered_channels)."""
     raw = _mapping(value, "input")
     data = _drop_none(
         {
@@ -497,7 +502,7 @@ def validate_create_input(value: Any) -> CreateInput:
             "description": _text(
                 raw.get("description"), "description", MAX_DESCRIPTION, required=True, multiline=True
             ),
-            "customer": validate_customer(raw.get("customer")),
+            "customer": validate_customer(raw.get("customer"), channels=channels),
             "clientToken": validate_client_token(raw.get("clientToken")),
         }
     )

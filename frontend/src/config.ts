@@ -17,7 +17,7 @@ export interface AmplifyOutputs {
     authorization_types?: string[];
   };
   auth?: { user_pool_id: string; user_pool_client_id: string; aws_region: string };
-  custom?: { aws_endpoint_url?: string; auth_flow_type?: string; [key: string]: unknown };
+  custom?: { aws_endpoint_url?: string; auth_flow_type?: string; customerSms?: boolean; [key: string]: unknown };
   [key: string]: unknown;
 }
 
@@ -29,6 +29,8 @@ export interface AppConfig {
   authFlowType: AuthFlowType;
   graphqlUrl: string;
   apiKey: string | undefined;
+  /** custom.customerSms (cdk_app/outputs.py): the stage texts customers, so the pages offer SMS. */
+  customerSms: boolean;
 }
 
 let pending: Promise<AppConfig> | undefined;
@@ -72,5 +74,12 @@ async function load(): Promise<AppConfig> {
       : local
         ? 'USER_PASSWORD_AUTH'
         : 'USER_SRP_AUTH';
-  return { outputs, local, authFlowType, graphqlUrl: dataUrl.toString(), apiKey: outputs.data.api_key };
+  return {
+    outputs,
+    local,
+    authFlowType,
+    graphqlUrl: dataUrl.toString(),
+    apiKey: outputs.data.api_key,
+    customerSms: outputs.custom?.customerSms === true,
+  };
 }

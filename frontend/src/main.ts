@@ -17,13 +17,13 @@ async function main(): Promise<void> {
   }
   if (path === '/track') {
     const { renderTrack } = await import('./pages/track');
-    renderTrack(root);
+    renderTrack(root, config.customerSms);
   } else if (path === '/staff') {
     const { renderStaff } = await import('./pages/staff');
     await renderStaff(root, config);
   } else {
     const { renderSubmit } = await import('./pages/submit');
-    renderSubmit(root);
+    renderSubmit(root, config.customerSms);
   }
 }
 

@@ -43,7 +43,8 @@ def api_config() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def prod_synth(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, Any]) -> Synth:
-    """Stage prod, with a publisher reservation set in context: what differs from the other stages."""
+    """Stage prod, with a publisher reservation, tracing and customer SMS set in context: what differs
+    from the other stages (whose cdk.json default keeps SMS off)."""
     dist = make_fake_dist(tmp_path_factory.mktemp("dist-prod"))
     outdir = tmp_path_factory.mktemp("cdk.out-prod")
     context = {
@@ -52,6 +53,7 @@ def prod_synth(tmp_path_factory: pytest.TempPathFactory, cdk_context: dict[str, 
         "frontendDist": str(dist),
         "publisherReservedConcurrency": 2,
         "tracing": "true",
+        "customerSms": "true",  # as `-c customerSms=true` passes it: a string
     }
     context.pop("allowPasswordAuth", None)
     app, stack = build_app(context, outdir=str(outdir), nag=False)

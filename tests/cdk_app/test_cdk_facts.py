@@ -66,6 +66,7 @@ def test_deployed_and_local_outputs_come_from_one_builder(synth: Synth, api_conf
         user_pool_id="us-east-1_local",
         user_pool_client_id="client",
         mfa_configuration="OPTIONAL",
+        customer_sms=True,
         aws_endpoint_url="http://127.0.0.1:5000",
         realtime_url="ws://127.0.0.1:4000/graphql/realtime",
     )

@@ -56,7 +56,15 @@ def _actions(statements: list[dict]) -> set[str]:
     return {a for s in statements for a in _as_list(s["Action"])}
 
 
-def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(synth: Synth) -> None:
+# the default stage (customer SMS off) and prod (customerSms on: the SMS grants and their acknowledgement)
+BOTH_SYNTHS = pytest.mark.parametrize("synth_name", ["synth", "prod_synth"])
+
+
+@BOTH_SYNTHS
+def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(
+    synth_name: str, request: pytest.FixtureRequest
+) -> None:
+    synth: Synth = request.getfixturevalue(synth_name)
     statements = _statements(synth)
     assert statements
     for name, s in statements:
@@ -105,7 +113,11 @@ def test_publisher_role_stream_topic_queue_mutation_only(synth: Synth, api_confi
     assert item_actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 
-def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(synth: Synth) -> None:
+@BOTH_SYNTHS
+def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(
+    synth_name: str, request: pytest.FixtureRequest
+) -> None:
+    synth: Synth = request.getfixturevalue(synth_name)
     report = AwsSolutionsChecks().validate_scope(synth.stack)
     findings = [
         f"{v.rule_name} at {r.construct_path}" for v in report.violations for r in v.violating_resources

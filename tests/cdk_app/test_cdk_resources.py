@@ -496,12 +496,13 @@ EXPECTED_RESOURCES = {
 }
 
 
-def test_customer_messages_grants_are_least_privilege(synth: Synth) -> None:
-    """SES: SendEmail on the sender identity only; SMS: sns:Publish to anything that is not an SNS ARN
-    (phone numbers), never a topic; the sender and workshop name reach the publisher from context."""
+def test_customer_messages_grants_are_least_privilege(synth: Synth, prod_synth: Synth) -> None:
+    """SES: SendEmail on the sender identity only; SMS (a stage with customerSms on, here prod):
+    sns:Publish to anything that is not an SNS ARN (phone numbers), never a topic; the sender and
+    workshop name reach the publisher from context."""
     statements = [
         s
-        for _, policy in synth.resources("AWS::IAM::Policy").items()
+        for _, policy in prod_synth.resources("AWS::IAM::Policy").items()
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     ses = [s for s in statements if "ses:SendEmail" in json.dumps(s["Action"])]

@@ -100,3 +100,43 @@ def test_lost_link_on_the_home_page_sends_a_link_that_opens_the_ticket(
     opened.wait_for_selector("[data-testid=status][data-status=SUBMITTED]")
     assert opened.locator("[data-testid=reference]").inner_text().strip() == reference
     screenshot(home, "comms-lost-link", DESKTOP)
+
+
+def outputs_saying_sms(page: Any, on: bool) -> None:
+    """The stack's own amplify_outputs.json, with custom.customerSms set to `on` (the stage's switch)."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        outputs = response.json()
+        outputs.setdefault("custom", {})["customerSms"] = on
+        route.fulfill(response=response, json=outputs)
+
+    page.route("**/amplify_outputs.json", handle)
+
+
+def test_sms_is_offered_only_when_the_outputs_say_the_stage_texts(browsing: Any, local_stack: Any) -> None:
+    on = browsing.new_page(DESKTOP)
+    outputs_saying_sms(on, True)
+    on.goto(browsing.url("/"))
+    on.wait_for_selector("form")
+    assert on.locator("[data-testid=notify-sms]").count() == 1
+    assert on.locator("[data-testid=notify-email]").count() == 1
+
+    off = browsing.new_page(DESKTOP)
+    outputs_saying_sms(off, False)
+    off.goto(browsing.url("/"))
+    off.wait_for_selector("form")
+    assert off.locator("[data-testid=notify-email]").count() == 1
+    assert off.locator("[data-testid=notify-sms]").count() == 0  # no dead control
+    assert "text message" not in off.locator("fieldset.channels").inner_text()
+    fill_form(off, description=f"No texts please ({uuid.uuid4().hex[:8]})")
+    assert off.locator("[data-testid=notify-email]").is_checked()
+    off.get_by_role("button", name="Send request").click()
+    link = off.input_value("#tracking-link")  # created: e-mail only was asked for
+
+    tracker = browsing.new_page(DESKTOP)
+    outputs_saying_sms(tracker, False)
+    tracker.goto(link)
+    tracker.wait_for_selector("[data-testid=status]")
+    assert tracker.locator("#track-notify-email").count() == 1
+    assert tracker.locator("#track-notify-sms").count() == 0

@@ -14,6 +14,7 @@ from appsync_local.engine.settings import EngineSettings
 from pitstop_local.config import api_config
 from pitstop_local.settings import LocalSettings
 from pitstop_local.stack import LocalStack
+from resolvers import comms
 
 PROBE = "function_probe.lambda_handler"
 HERE = str(Path(__file__).resolve().parent)
@@ -60,3 +61,20 @@ def test_the_publisher_sees_its_declared_environment() -> None:
     publisher = stack._publisher()
     assert set(api_config()["publisher"]["environment"]) <= set(publisher.environment)
     assert publisher.memory_mb == api_config()["publisher"]["memorySize"]
+
+
+def test_the_local_stage_texts_customers_unless_told_not_to() -> None:
+    """SMS on by default locally (texts reach the outbox only); PITSTOP_CUSTOMER_SMS=false runs a stage
+    without SMS. Both functions and the outputs say the same."""
+    for env, on in (
+        ({}, True),
+        ({"PITSTOP_CUSTOMER_SMS": "false"}, False),
+        ({"PITSTOP_CUSTOMER_SMS": "1"}, True),
+    ):
+        stack = LocalStack(LocalSettings.from_env(env))
+        stack.moto = SimpleNamespace(url="http://127.0.0.1:1")  # type: ignore[assignment]
+        stack.resources = _stack().resources
+        values = stack._function_values()
+        assert comms.offered_channels(values) == (("EMAIL", "SMS") if on else ("EMAIL",))
+        for source in (api_config()["dataSources"]["resolverLambda"], api_config()["publisher"]):
+            assert comms.ENV_CUSTOMER_SMS in stack._function_environment(source["environment"])

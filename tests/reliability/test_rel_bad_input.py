@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rel_helpers import (
     CREATE,
+    LIST,
     STAFF_GET,
     Caller,
     api_key_auth,
@@ -95,6 +96,7 @@ INPUT_FIELD_NAMES = {
     "size",
     "caption",
     "visibleToCustomer",
+    "notifyBy",
 }
 OPERATIONS = [("query", name) for name in SCHEMA.query_type.fields] + [  # type: ignore[union-attr]
     ("mutation", name)
@@ -285,7 +287,7 @@ def read_back(stack: Any, ids: list[str]) -> list[dict[str, Any]]:
 def check_rule_error_names_a_field(body: dict[str, Any]) -> None:
     for error in body.get("errors") or []:
         if error.get("errorType") == "ValidationError":
-            words = set(error["message"].replace(".", " ").replace(",", " ").split())
+            words = set(error["message"].replace(".", " ").replace(",", " ").replace(":", " ").split())
             assert words & INPUT_FIELD_NAMES, f"ValidationError does not name a field: {error}"
 
 
@@ -907,3 +909,49 @@ def test_fuzz_socket_start_arguments(local_stack: Any, sentinels: dict[str, Any]
     asyncio.run(scenario())
     print(f"\nsocket fuzz: {counts}")
     assert sum(counts.values()) == WS_FUZZ_EXAMPLES
+
+
+# ------------------------------------------------------------------------------- a stage without SMS
+
+M_SET_NOTIFY_BY = (
+    "mutation M($id: ID!, $token: String, $by: [Channel!]!) "
+    "{ setNotifyBy(id: $id, trackingToken: $token, notifyBy: $by) { id version } }"
+)
+SMS_OFF = "this workshop does not send text messages; choose EMAIL"
+
+
+def test_a_stage_without_sms_refuses_sms_from_the_public_and_writes_nothing(local_stack_factory: Any) -> None:
+    """PITSTOP_CUSTOMER_SMS=false (a deployed stage's default, context customerSms): an API-key caller
+    asking for SMS gets a ValidationError shaped as AppSync shapes it, and no ticket, change or message
+    comes of it; e-mail still works, and the pages are told (custom.customerSms)."""
+    stack = local_stack_factory({"PITSTOP_CUSTOMER_SMS": "false"})
+    assert stack.get_json("/amplify_outputs.json")["custom"]["customerSms"] is False
+    public, staff = Caller("api", api_key_auth(stack)), Caller("staff", jwt_auth(stack))
+    host = host_of(stack.graphql_url)
+
+    def post(caller: Caller, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables})
+        signed = body if caller is public else ""  # JWT: the body is not signed
+        with httpx.Client(timeout=30) as client:
+            response = client.post(stack.graphql_url, content=body, headers=caller.http_headers(signed, host))
+        check_http_response(response)
+        result: dict[str, Any] = response.json()
+        return result
+
+    def refused(body: dict[str, Any], path: str) -> None:
+        [error] = body["errors"]
+        assert (error["errorType"], error["message"]) == ("ValidationError", f"{path}: {SMS_OFF}"), body
+        check_rule_error_names_a_field(body)
+
+    phone = {"name": "Rel Customer", "email": "rel-sms@example.com", "phone": "+1 415 555 0123"}
+    for channels in (["SMS"], ["EMAIL", "SMS"]):
+        body = post(public, CREATE, {"input": ticket_input("sms", customer={**phone, "notifyBy": channels})})
+        refused(body, "customer.notifyBy")
+        assert body["data"] is None or body["data"]["createTicket"] is None
+    assert post(staff, LIST, {"limit": 10})["data"]["tickets"]["items"] == []  # nothing was written
+
+    made = post(public, CREATE, {"input": ticket_input("sms", customer=phone)})["data"]["createTicket"]
+    ticket_id, token = made["ticket"]["id"], made["trackingToken"]
+    refused(post(public, M_SET_NOTIFY_BY, {"id": ticket_id, "token": token, "by": ["SMS"]}), "notifyBy")
+    assert post(staff, STAFF_GET, {"id": ticket_id})["data"]["ticket"]["version"] == 1
+    assert [m for m in stack.get_json("/_local/outbox") if m["channel"] == "sms"] == []

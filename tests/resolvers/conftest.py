@@ -40,6 +40,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "SITE_URL": "https://shop.example.com",
         "CUSTOMER_MAIL_FROM": SENDER,
         "WORKSHOP_NAME": "Garage Nováková",
+        "CUSTOMER_SMS": "true",  # as the local stack runs; tests of a stage without SMS set "false"
     }.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TOPIC_ARN", "GRAPHQL_URL"):

@@ -123,3 +123,17 @@ def test_sms_fits_one_segment_with_a_deployed_link() -> None:
     for event in comms.EVENT_TEXT:
         text = comms.sms_text(event, TICKET, link, "Garage Nováková")
         assert text.isascii() and len(text) <= comms.SMS_SEGMENT_GSM, (event, len(text))
+
+
+def test_the_stage_offers_sms_only_when_switched_on() -> None:
+    assert comms.offered_channels({}) == ("EMAIL",)
+    assert comms.offered_channels({comms.ENV_CUSTOMER_SMS: "false"}) == ("EMAIL",)
+    assert comms.offered_channels({comms.ENV_CUSTOMER_SMS: "true"}) == ("EMAIL", "SMS")
+    for on in (True, False):
+        assert comms.offered_channels(comms.channels_environment(on)) == (
+            ("EMAIL", "SMS") if on else ("EMAIL",)
+        )
+    both = {"email": "a@b.cd", "phone": "+14155550123"}
+    with pytest.raises(ValidationError, match=r"^notifyBy: this workshop does not send text messages"):
+        comms.validate_notify_by(["EMAIL", "SMS"], both, offered=("EMAIL",))
+    assert comms.validate_notify_by(None, both, offered=("EMAIL",)) == ["EMAIL"]  # the default is unchanged

@@ -4,30 +4,39 @@ import type { Channel } from '../api';
 import { h } from '../dom';
 
 /** The channel boxes: e-mail ticked when an e-mail is given (until the customer unticks it); SMS
- * its own box, never ticked for them, with plain consent text. */
-export function channelChoices(idPrefix: string, initial: { email: boolean; sms: boolean }): {
+ * its own box, never ticked for them, with plain consent text, and only when the stage texts
+ * customers (`offerSms`, from amplify_outputs.json's custom.customerSms): otherwise e-mail alone. */
+export function channelChoices(
+  idPrefix: string,
+  initial: { email: boolean; sms: boolean },
+  offerSms: boolean,
+): {
   element: HTMLElement;
   chosen: () => Channel[];
   email: HTMLInputElement;
-  sms: HTMLInputElement;
+  sms: HTMLInputElement | null;
 } {
   const email = h('input', { type: 'checkbox', id: `${idPrefix}-email`, name: 'notifyEmail', 'data-testid': 'notify-email' });
-  const sms = h('input', { type: 'checkbox', id: `${idPrefix}-sms`, name: 'notifySms', 'data-testid': 'notify-sms' });
   email.checked = initial.email;
-  sms.checked = initial.sms;
+  const sms = offerSms
+    ? h('input', { type: 'checkbox', id: `${idPrefix}-sms`, name: 'notifySms', 'data-testid': 'notify-sms' })
+    : null;
+  if (sms) sms.checked = initial.sms;
   const element = h(
     'fieldset',
     { className: 'channels' },
     h('legend', null, 'Tell me about this repair'),
     h('div', { className: 'check' }, email, h('label', { for: email.id }, 'By e-mail')),
-    h(
-      'div',
-      { className: 'check' },
-      sms,
-      h('label', { for: sms.id }, 'By text message (SMS). I agree to receive a few texts about this repair; reply STOP to end them.'),
-    ),
+    sms
+      ? h(
+          'div',
+          { className: 'check' },
+          sms,
+          h('label', { for: sms.id }, 'By text message (SMS). I agree to receive a few texts about this repair; reply STOP to end them.'),
+        )
+      : null,
   );
-  const chosen = (): Channel[] => [...(email.checked ? ['EMAIL' as const] : []), ...(sms.checked ? ['SMS' as const] : [])];
+  const chosen = (): Channel[] => [...(email.checked ? ['EMAIL' as const] : []), ...(sms?.checked ? ['SMS' as const] : [])];
   return { element, chosen, email, sms };
 }
 

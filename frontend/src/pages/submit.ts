@@ -65,7 +65,8 @@ export function newClientToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function renderSubmit(root: HTMLElement): void {
+/** `offerSms`: the stage texts customers (AppConfig.customerSms); otherwise only e-mail is offered. */
+export function renderSubmit(root: HTMLElement, offerSms: boolean): void {
   setTitle('Report a problem');
   // One idempotency key per form fill: a double click or a retry returns the same ticket.
   const clientToken = newClientToken();
@@ -187,7 +188,7 @@ export function renderSubmit(root: HTMLElement): void {
     photoList,
   );
 
-  const channels = channelChoices('notify', { email: false, sms: false });
+  const channels = channelChoices('notify', { email: false, sms: false }, offerSms);
   // e-mail is ticked once an e-mail is given, unless the customer unticked it themselves
   let emailTouched = false;
   channels.email.addEventListener('change', () => (emailTouched = true));
@@ -195,8 +196,10 @@ export function renderSubmit(root: HTMLElement): void {
     const given = Boolean(inputs.get('customer.email')?.value.trim());
     if (!emailTouched) channels.email.checked = given;
     channels.email.disabled = !given;
-    channels.sms.disabled = !inputs.get('customer.phone')?.value.trim();
-    if (channels.sms.disabled) channels.sms.checked = false;
+    if (channels.sms) {
+      channels.sms.disabled = !inputs.get('customer.phone')?.value.trim();
+      if (channels.sms.disabled) channels.sms.checked = false;
+    }
   };
   const summary = h('div', { className: 'form-summary', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit', className: 'primary' }, 'Send request');

@@ -16,7 +16,8 @@ export function parseTrackingFragment(hash: string): { id: string; token: string
   return id && token ? { id, token } : null;
 }
 
-export function renderTrack(root: HTMLElement): void {
+/** `offerSms`: the stage texts customers (AppConfig.customerSms); otherwise only e-mail is offered. */
+export function renderTrack(root: HTMLElement, offerSms: boolean): void {
   setTitle('Repair status');
   const link = parseTrackingFragment(window.location.hash);
   if (!link) {
@@ -31,7 +32,7 @@ export function renderTrack(root: HTMLElement): void {
   const liveLine = h('p', { className: 'live-line', 'data-testid': 'live-state' }, 'Connecting for live updates…');
   const statusBox = h('div', { className: 'status-now', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const body = h('div', { className: 'track-body' });
-  const choices = notifyChoices(id, token); // built once: a live update keeps what the customer ticked
+  const choices = notifyChoices(id, token, offerSms); // built once: a live update keeps what the customer ticked
   const estimate = estimateSection(id, token, (ticket) => show(ticket));
   replaceChildren(root, h('p', { className: 'loading' }, 'Loading your repair…'));
 
@@ -120,8 +121,8 @@ export function renderTrack(root: HTMLElement): void {
 
 /** Change how the customer is told (setNotifyBy). The page cannot read the current choice (the
  * customer's details are staff-only), so it offers both boxes and confirms what was saved. */
-function notifyChoices(id: string, token: string): HTMLElement {
-  const boxes = channelChoices('track-notify', { email: false, sms: false });
+function notifyChoices(id: string, token: string, offerSms: boolean): HTMLElement {
+  const boxes = channelChoices('track-notify', { email: false, sms: false }, offerSms);
   const message = h('p', { role: 'status', 'data-testid': 'notify-message' });
   const button = h('button', { type: 'submit' }, 'Save my choice');
   const form = h('form', { className: 'notify-choices' }, boxes.element, button, message);
