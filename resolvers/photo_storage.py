@@ -10,9 +10,11 @@ so no boto3 import (see aws.py for why).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config
@@ -72,10 +74,10 @@ def _missing(exc: ClientError) -> bool:
     return str(error.get("Code")) in {"404", "NoSuchKey", "NotFound"} or status == 404
 
 
-def presign_post(key: str, content_type: str, size: int, now: datetime | None = None) -> PresignedPost:
+def presign_post(key: str, content_type: str, size: int) -> PresignedPost:
     """A POST that can store exactly `key`, with exactly this Content-Type and exactly `size` bytes
-    (content-length-range size..size), for UPLOAD_SECONDS. S3 refuses anything else."""
-    now = now or datetime.now(UTC)
+    (content-length-range size..size), for UPLOAD_SECONDS. S3 refuses anything else. `expires_at` is
+    the signed policy's own expiration (botocore reads the clock itself), so the two never differ."""
     post = _client().generate_presigned_post(
         Bucket=bucket(),
         Key=key,
@@ -83,9 +85,10 @@ def presign_post(key: str, content_type: str, size: int, now: datetime | None = 
         Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
         ExpiresIn=UPLOAD_SECONDS,
     )
-    return PresignedPost(
-        url=post["url"], fields=dict(post["fields"]), expires_at=now + timedelta(seconds=UPLOAD_SECONDS)
-    )
+    fields = dict(post["fields"])
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    expires_at = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return PresignedPost(url=post["url"], fields=fields, expires_at=expires_at)
 
 
 def inspect(key: str, head_bytes: int) -> StoredUpload | None:
