@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +131,9 @@ def normalize_contact(value: Any) -> str:
     """An e-mail lower-cased, or a phone as its digits (a leading 00 or + dropped, a 10-digit number
     read as North American); anything else as its trimmed lower-case text. Never raises: the answer to
     requestTrackingLink must not depend on the contact."""
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     text = unicodedata.normalize("NFC", str(value or "")).strip()
     if "@" in text:
         return text.lower()
@@ -208,6 +210,9 @@ def sms_text(event: str, ticket: Mapping[str, Any], link: str, workshop: str) ->
 
 def ascii_only(text: str) -> str:
     """GSM-friendly: accents folded, other non-ASCII dropped, so the SMS stays in one 7-bit encoding."""
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     folded = unicodedata.normalize("NFKD", " ".join(text.split())).encode("ascii", "ignore").decode()
     return "".join(c for c in folded if c.isprintable())
 

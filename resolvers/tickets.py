@@ -12,7 +12,6 @@ import hmac
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -330,6 +329,9 @@ def _text(value: Any, path: str, max_len: int, *, required: bool, multiline: boo
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{path} must be a string")
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
         if required:
