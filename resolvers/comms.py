@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ValidationError
 
@@ -159,6 +157,9 @@ def normalize_contact(value: Any) -> str:
     """An e-mail lower-cased, or a phone as its digits (a leading 00 or + dropped, a 10-digit number
     read as North American); anything else as its trimmed lower-case text. Never raises: the answer to
     requestTrackingLink must not depend on the contact."""
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     text = unicodedata.normalize("NFC", str(value or "")).strip()
     if "@" in text:
         return text.lower()
@@ -187,8 +188,9 @@ def matching_channel(contact_hash: str, customer: Mapping[str, Any]) -> tuple[st
 # -------------------------------------------------------------------------------------------- messages
 
 
-@dataclass(frozen=True)
-class Message:
+# A NamedTuple rather than a frozen dataclass: as immutable, at a fraction of the class-creation cost
+# on import (cold start of the resolver Lambdas; bench/cold_start.py).
+class Message(NamedTuple):
     subject: str
     text: str
     html: str
@@ -235,6 +237,9 @@ def sms_text(event: str, ticket: Mapping[str, Any], link: str, workshop: str) ->
 
 def ascii_only(text: str) -> str:
     """GSM-friendly: accents folded, other non-ASCII dropped, so the SMS stays in one 7-bit encoding."""
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     folded = unicodedata.normalize("NFKD", " ".join(text.split())).encode("ascii", "ignore").decode()
     return "".join(c for c in folded if c.isprintable())
 

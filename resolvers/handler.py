@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from . import comms, comms_store, estimate_service, estimates, photo_service, photos, service, store, tickets
+from . import comms, comms_store, service, store, tickets
 from .errors import (
     TICKET_NOT_FOUND,
     InternalFailure,
@@ -30,8 +29,9 @@ logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pitstop"))
 STAFF_GROUP = os.environ.get("STAFF_GROUP", "staff")
 
 
-@dataclass(frozen=True)
-class Caller:
+# A NamedTuple rather than a frozen dataclass: as immutable, at a fraction of the class-creation cost
+# on import (cold start of the resolver Lambdas; bench/cold_start.py).
+class Caller(NamedTuple):
     staff: bool
     username: str | None = None
 
@@ -75,10 +75,20 @@ def _view(ticket: tickets.Ticket, *, staff: bool) -> dict[str, Any]:
     """tickets.view, plus the latest estimate as callers may read it (token holder and staff alike) and
     the photos this caller may see (each READY one with a fresh presigned GET)."""
     out = tickets.view(ticket, staff=staff)
-    estimate = estimates.view(ticket.get("estimate"))
-    if estimate is not None:
-        out["estimate"] = estimate
-    out["photos"] = photo_service.ticket_photos(ticket, staff=staff)
+    if ticket.get("estimate"):
+        # Lazy: only a ticket with an estimate needs estimates.py (cold start; bench/cold_start.py).
+        from . import estimates
+
+        estimate = estimates.view(ticket.get("estimate"))
+        if estimate is not None:
+            out["estimate"] = estimate
+    if ticket.get("photos"):
+        # Lazy: only a ticket with photos needs photo_service.py and S3 (cold start; bench/cold_start.py).
+        from . import photo_service
+
+        out["photos"] = photo_service.ticket_photos(ticket, staff=staff)
+    else:
+        out["photos"] = []
     return out
 
 
@@ -134,12 +144,18 @@ def update_ticket_status(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
 
 def send_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     _require_staff(caller)
+    # Lazy: only the estimate mutations need estimate_service.py (cold start; bench/cold_start.py).
+    from . import estimate_service
+
     ticket = estimate_service.send_estimate(caller.username, args.get("input"))
     logger.info("estimate sent", extra={"ticketId": ticket["id"], "estimate": ticket["estimate"]["version"]})
     return _view(ticket, staff=True)
 
 
 def answer_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    # Lazy: only the estimate mutations need estimate_service.py (cold start; bench/cold_start.py).
+    from . import estimate_service
+
     by = caller.username if caller.staff else tickets.SUBMITTER
     ticket = estimate_service.answer_estimate(caller.staff, by, args.get("input"))
     logger.info("estimate answered", extra={"ticketId": ticket["id"], "byStaff": caller.staff})
@@ -147,6 +163,9 @@ def answer_estimate(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def request_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    # Lazy: only the photo mutations need photos.py and photo_service.py (cold start; bench/cold_start.py).
+    from . import photo_service, photos
+
     raw = args.get("input")
     request = photos.validate_upload_input(raw)
     stored = _visible(
@@ -160,6 +179,9 @@ def request_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
 
 
 def confirm_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
+    # Lazy: only the photo mutations need photo_service.py (cold start; bench/cold_start.py).
+    from . import photo_service
+
     stored = _visible(caller, args.get("ticketId"), args.get("trackingToken"))
     photo = photo_service.confirm_upload(stored, args.get("photoId"), staff=caller.staff)
     logger.info("photo confirmed", extra={"photoId": photo["id"], "status": photo["status"]})
@@ -168,6 +190,9 @@ def confirm_photo_upload(caller: Caller, args: Mapping[str, Any]) -> dict[str, A
 
 def set_photo_visibility(caller: Caller, args: Mapping[str, Any]) -> dict[str, Any]:
     _require_staff(caller)
+    # Lazy: only the photo mutations need photo_service.py (cold start; bench/cold_start.py).
+    from . import photo_service
+
     stored = _visible(caller, args.get("ticketId"), None)
     return photo_service.set_visibility(stored, args.get("photoId"), args.get("visibleToCustomer"))
 

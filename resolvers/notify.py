@@ -8,7 +8,6 @@ off as another "Contact:" or "Open it:" block.
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,9 @@ class StaffMail:
 
 def ascii_line(text: str) -> str:
     """Printable ASCII on one line: accents folded (é -> e), other characters and controls dropped."""
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     folded = unicodedata.normalize("NFKD", " ".join(text.split())).encode("ascii", "ignore").decode()
     return " ".join("".join(c for c in folded if c.isprintable()).split())
 

@@ -37,8 +37,6 @@ from . import (
     comms,
     comms_store,
     customer_messages,
-    estimates,
-    photos,
     publisher_settings,
     store,
     tickets,
@@ -68,10 +66,20 @@ def published_ticket(item: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: item[k] for k in INPUT_FIELDS if k not in ("estimate", "photos") and item.get(k) is not None}
     if "history" in out:
         out["history"] = [tickets.public_entry(entry) for entry in out["history"]]
-    estimate = estimates.view(item.get("estimate"))
-    if estimate is not None:
-        out["estimate"] = estimate
-    out["photos"] = photos.published(item.get("photos"))
+    if item.get("estimate"):
+        # Lazy: only a ticket with an estimate needs estimates.py (cold start; bench/cold_start.py).
+        from . import estimates
+
+        estimate = estimates.view(item.get("estimate"))
+        if estimate is not None:
+            out["estimate"] = estimate
+    if item.get("photos"):
+        # Lazy: only a ticket with photos needs photos.py (cold start; bench/cold_start.py).
+        from . import photos
+
+        out["photos"] = photos.published(item.get("photos"))
+    else:
+        out["photos"] = []
     out.setdefault("notifications", [])
     if isinstance(out.get("customer"), Mapping):
         out["customer"] = {**out["customer"], "notifyBy": comms.notify_by(out["customer"])}

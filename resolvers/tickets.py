@@ -12,11 +12,9 @@ import hmac
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Required, TypedDict, cast
+from typing import Any, NamedTuple, Required, TypedDict, cast
 
 from . import comms, limits
 from .errors import ConflictError, ValidationError
@@ -179,8 +177,9 @@ def bound_history(
     return [entries[0], *entries[cut:]], list(entries[1:cut])
 
 
-@dataclass(frozen=True)
-class Change:
+# A NamedTuple rather than a frozen dataclass: as immutable, at a fraction of the class-creation cost
+# on import (cold start of the resolver Lambdas; bench/cold_start.py).
+class Change(NamedTuple):
     """A decided status change: the state it was decided on, and the ticket as it becomes.
 
     `moved_out` are the history entries that leave the ticket with this change; the first of them is
@@ -229,7 +228,9 @@ REFERENCE_PREFIX = "PS-"
 #: Digits and capitals without the look-alikes 0/O, 1/I/L: 31 symbols, 31**6 ≈ 8.9e8 codes.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6
-_REFERENCE_RE = re.compile(f"^{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
+# The validation patterns below are strings, compiled on first use by re's own cache: only the paths
+# that validate input need them, not the resolver Lambdas' import (cold start; bench/cold_start.py).
+_REFERENCE_RE = f"^{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$"
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -245,7 +246,7 @@ def normalize_reference(value: Any) -> str:
     if len(text) == len(REFERENCE_PREFIX) - 1 + REFERENCE_LENGTH and text.startswith("PS"):
         text = text[2:]  # only then: a bare code may itself begin with "PS" (e.g. PS2345)
     reference = REFERENCE_PREFIX + text
-    if not _REFERENCE_RE.match(reference):
+    if not re.match(_REFERENCE_RE, reference):
         raise ValidationError("reference must look like PS-7K2P9Q")
     return reference
 
@@ -313,13 +314,14 @@ MAX_EMAIL = 254
 MIN_YEAR = 1886  # the first automobile
 MAX_MILEAGE = 2_000_000
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EMAIL_RE = re.compile(
+# Validation patterns: compiled on first use (re's cache), not at import (cold start, as above).
+_CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_EMAIL_RE = (
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_CLIENT_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
-_PLATE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .-]*$")
+_CLIENT_TOKEN_RE = r"^[A-Za-z0-9_-]{16,128}$"  # noqa: S105 (a pattern, not a secret)
+_PLATE_RE = r"^[A-Za-z0-9][A-Za-z0-9 .-]*$"
 
 
 def _text(value: Any, path: str, max_len: int, *, required: bool, multiline: bool = False) -> str | None:
@@ -330,6 +332,9 @@ def _text(value: Any, path: str, max_len: int, *, required: bool, multiline: boo
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{path} must be a string")
+    # Lazy: the unicode database is only needed to normalise text (cold start; bench/cold_start.py).
+    import unicodedata
+
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
         if required:
@@ -337,7 +342,7 @@ def _text(value: Any, path: str, max_len: int, *, required: bool, multiline: boo
         return None
     if len(text) > max_len:
         raise ValidationError(f"{path} must be at most {max_len} characters")
-    if _CONTROL_RE.search(text) or (not multiline and re.search(r"[\n\r\t]", text)):
+    if re.search(_CONTROL_RE, text) or (not multiline and re.search(r"[\n\r\t]", text)):
         raise ValidationError(f"{path} must not contain control characters")
     return text
 
@@ -362,8 +367,8 @@ _VIN_VALUES = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_VIN17_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_VIN_OLD_RE = re.compile(r"^[A-Z0-9]{5,16}$")
+_VIN17_RE = r"^[A-HJ-NPR-Z0-9]{17}$"
+_VIN_OLD_RE = r"^[A-Z0-9]{5,16}$"
 
 
 def vin_check_digit(vin: str) -> str:
@@ -387,12 +392,12 @@ def validate_vin(value: Any, path: str = "vehicle.vin") -> str | None:
         return None
     vin = text.upper()
     if len(vin) == 17:
-        if not _VIN17_RE.match(vin):
+        if not re.match(_VIN17_RE, vin):
             raise ValidationError(f"{path} must contain only digits and letters except I, O and Q")
         if vin[8] != vin_check_digit(vin):
             raise ValidationError(f"{path} has an invalid check digit")
         return vin
-    if not _VIN_OLD_RE.match(vin):
+    if not re.match(_VIN_OLD_RE, vin):
         raise ValidationError(f"{path} must be 17 letters and digits (older vehicles: 5 to 16)")
     return vin
 
@@ -401,7 +406,7 @@ def validate_email(value: Any, path: str = "customer.email") -> str | None:
     text = _text(value, path, MAX_EMAIL, required=False)
     if text is None:
         return None
-    if not _EMAIL_RE.match(text):
+    if not re.match(_EMAIL_RE, text):
         raise ValidationError(f"{path} must be an e-mail address like name@example.com")
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -450,7 +455,7 @@ def validate_vehicle(value: Any, path: str = "vehicle") -> Vehicle:
     raw = _mapping(value, path)
     next_year = datetime.now(UTC).year + 1
     plate = _text(raw.get("licensePlate"), f"{path}.licensePlate", MAX_PLATE, required=False)
-    if plate is not None and not _PLATE_RE.match(plate):
+    if plate is not None and not re.match(_PLATE_RE, plate):
         raise ValidationError(f"{path}.licensePlate may hold only letters, digits, spaces, dots and hyphens")
     vehicle = _drop_none(
         {
@@ -487,7 +492,7 @@ def validate_customer(
 def validate_client_token(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _CLIENT_TOKEN_RE.match(value):
+    if not isinstance(value, str) or not re.match(_CLIENT_TOKEN_RE, value):
         raise ValidationError("clientToken must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -")
     return value
 
