@@ -47,23 +47,33 @@ def _failed(exc: ClientError) -> bool:
 
 
 def add(ticket_id: str, photo: Mapping[str, Any]) -> tickets.Ticket:
-    """Append a PENDING photo and count it, if the uploader's count is below its limit; atomically, so
-    concurrent requests never exceed the limit. Returns the ticket."""
+    """Append a PENDING photo and count it, if the uploader's count is below its limit and the ticket
+    lists fewer than MAX_LISTED photos; atomically, so concurrent requests never exceed either.
+    Returns the ticket."""
     who = str(photo["uploadedBy"])
     try:
         return _update(
             ticket_id,
             "SET #photos = list_append(if_not_exists(#photos, :empty), :new), "
             "#count = if_not_exists(#count, :zero) + :one",
-            "attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)",
+            "attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max) "
+            "AND (attribute_not_exists(#photos) OR size(#photos) < :listed)",
             {"#photos": "photos", "#count": COUNT_ATTRIBUTES[who]},
-            {":empty": [], ":new": [dict(photo)], ":zero": 0, ":max": photos.PER_TICKET[who]},
+            {
+                ":empty": [],
+                ":new": [dict(photo)],
+                ":zero": 0,
+                ":max": photos.PER_TICKET[who],
+                ":listed": photos.MAX_LISTED,
+            },
         )
     except ClientError as exc:
         if not _failed(exc):
             raise
-    if store.get(ticket_id) is None:
+    current = store.get(ticket_id)
+    if current is None:
         raise NotFoundError(TICKET_NOT_FOUND)
+    photos.check_limit(current.ticket.get("photos") or [], who)  # names the limit that was reached
     raise ValidationError(photos.limit_message(who))
 
 

@@ -28,6 +28,10 @@ PER_TICKET: dict[str, int] = {
     CUSTOMER: LIMITS["customerPhotosPerTicket"],
     STAFF: LIMITS["staffPhotosPerTicket"],
 }
+#: The most photos a ticket lists, whatever their status: the two limits above, and room for
+#: rejectedPhotosPerTicket REJECTED ones (which stay listed but free their slot). Without it, requesting
+#: and confirming uploads that never arrive would grow the ticket item until DynamoDB refuses every write.
+MAX_LISTED: int = sum(PER_TICKET.values()) + LIMITS["rejectedPhotosPerTicket"]
 PHOTO_NOT_FOUND = "Photo not found"
 
 # The first bytes each accepted type starts with (https://en.wikipedia.org/wiki/List_of_file_signatures;
@@ -162,9 +166,17 @@ def counts(photos: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
+LISTED_MESSAGE = (
+    f"ticketId already lists {MAX_LISTED} photos, rejected uploads included: the most a ticket may list"
+)
+
+
 def check_limit(photos: Iterable[Mapping[str, Any]], who: str) -> None:
-    if counts(photos)[who] >= PER_TICKET[who]:
+    listed = list(photos)
+    if counts(listed)[who] >= PER_TICKET[who]:
         raise ValidationError(limit_message(who))
+    if len(listed) >= MAX_LISTED:
+        raise ValidationError(LISTED_MESSAGE)
 
 
 def may_see(photo: Mapping[str, Any], *, staff: bool) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from resolvers import handler, photo_storage, photos
+from resolvers import handler, photo_storage, photos, store
 from resolvers.errors import NotFoundError, UnauthorizedException, ValidationError
 
 BUCKET = "pitstop-photos-test"
@@ -268,6 +268,26 @@ def test_rejected_photos_free_their_slot(load_event: Any, s3: Any) -> None:
     request(load_event, ticket_id, token, 10)  # the slot is free again
     staff = request(load_event, ticket_id, None, 10)  # staff count apart
     assert staff["photo"]["uploadedBy"] == "STAFF"
+
+
+def test_rejected_uploads_cannot_grow_the_ticket_without_end(load_event: Any, s3: Any) -> None:
+    """Requesting and confirming uploads that never arrive frees each slot, but every REJECTED photo stays
+    listed: past MAX_LISTED the ticket refuses more, so its item stays small and staff can still change
+    it."""
+    ticket_id, token = new_ticket(load_event)
+    for _ in range(photos.MAX_LISTED):
+        photo = request(load_event, ticket_id, token, 10)["photo"]
+        assert confirm(load_event, ticket_id, token, photo["id"])["status"] == "REJECTED"
+    with pytest.raises(ValidationError, match=f"already lists {photos.MAX_LISTED} photos"):
+        request(load_event, ticket_id, token, 10)
+    with pytest.raises(ValidationError, match=f"already lists {photos.MAX_LISTED} photos"):
+        request(load_event, ticket_id, None, 10)  # staff too: the bound is the item's
+    stored = store.get(ticket_id)
+    assert stored is not None and len(stored.ticket["photos"]) == photos.MAX_LISTED
+    changed = call(
+        load_event, "cognito_staff", "updateTicketStatus", input={"id": ticket_id, "status": "CANCELLED"}
+    )
+    assert changed["status"] == "CANCELLED"
 
 
 def test_twenty_concurrent_requests_at_nine_photos_one_succeeds(load_event: Any, s3: Any) -> None:
