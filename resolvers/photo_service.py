@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import photo_storage, photo_store, photos, store, tickets
@@ -30,9 +31,30 @@ def _view(ticket_id: str, photo: Mapping[str, Any]) -> dict[str, Any]:
     return photos.view(photo, url)
 
 
+#: A PENDING photo this old was never confirmed (its page was closed mid-upload): twice the POST's life.
+STALE_PENDING_SECONDS = 2 * photo_storage.UPLOAD_SECONDS
+
+
+def _expire_stale(stored: store.Stored, who: str) -> store.Stored:
+    """The uploader's long-abandoned PENDING photos become REJECTED, giving their slots back (each a
+    conditional write; one a concurrent confirm settled first is left as it is). Without this, uploads
+    a closed page never confirmed would hold the uploader's slots for good."""
+    ticket_id = str(stored.ticket["id"])
+    before = (datetime.now(UTC) - timedelta(seconds=STALE_PENDING_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S")
+    stale = photos.stale_pending(stored.ticket.get("photos") or [], who, before)
+    for index, photo in stale:
+        try:
+            photo_store.settle(ticket_id, index, photo, photos.REJECTED)
+        except photo_store.PhotoChanged:
+            continue
+        photo_storage.discard(photo_storage.pending_key(ticket_id, str(photo["id"])))
+    return (store.get(ticket_id) or stored) if stale else stored
+
+
 def request_upload(stored: store.Stored, request: photos.UploadRequest, *, staff: bool) -> dict[str, Any]:
     """Count and record a PENDING photo (refused past the limit), then presign its POST."""
     ticket_id = str(stored.ticket["id"])
+    stored = _expire_stale(stored, photos.uploader(staff))
     photos.check_limit(stored.ticket.get("photos") or [], photos.uploader(staff))  # early, clear refusal
     photo = photos.new_photo(request, photos.new_photo_id(), staff, tickets.now_iso())
     photo_store.add(ticket_id, photo)  # the limit's real guard: a conditional increment

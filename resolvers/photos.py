@@ -171,6 +171,20 @@ LISTED_MESSAGE = (
 )
 
 
+def stale_pending(
+    photos: Iterable[Mapping[str, Any]], who: str, before: str
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """(index, photo) of `who`'s PENDING photos created before `before` (ISO times compare as text):
+    uploads whose page never confirmed them, long after their presigned POST expired."""
+    return [
+        (index, photo)
+        for index, photo in enumerate(photos)
+        if photo.get("status") == PENDING
+        and photo.get("uploadedBy") == who
+        and str(photo.get("createdAt", "")) < before
+    ]
+
+
 def check_limit(photos: Iterable[Mapping[str, Any]], who: str) -> None:
     listed = list(photos)
     if counts(listed)[who] >= PER_TICKET[who]:

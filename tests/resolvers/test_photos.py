@@ -290,6 +290,40 @@ def test_rejected_uploads_cannot_grow_the_ticket_without_end(load_event: Any, s3
     assert changed["status"] == "CANCELLED"
 
 
+def age_photos(ticket_id: str, indexes: range, at: str) -> None:
+    """Set these photos' createdAt to `at`, as if they had been requested then."""
+    store.client().update_item(
+        TableName=store.table_name(),
+        Key={"pk": {"S": f"TICKET#{ticket_id}"}},
+        UpdateExpression="SET " + ", ".join(f"photos[{i}].createdAt = :at" for i in indexes),
+        ExpressionAttributeValues={":at": {"S": at}},
+    )
+
+
+def test_uploads_never_confirmed_give_their_slots_back_once_long_expired(load_event: Any, s3: Any) -> None:
+    """A page closed mid-upload never confirms: its PENDING photo would hold a slot for good. Once it is
+    twice as old as the POST's life, the uploader's next request turns it REJECTED first."""
+    ticket_id, token = new_ticket(load_event)
+    limit = photos.PER_TICKET["CUSTOMER"]
+    for _ in range(limit):
+        request(load_event, ticket_id, token, 10)
+    staff_photo = request(load_event, ticket_id, None, 10)["photo"]
+    with pytest.raises(ValidationError, match="customer photos, the most"):
+        request(load_event, ticket_id, token, 10)
+    age_photos(ticket_id, range(limit - 1), "2020-01-01T00:00:00.000Z")  # all but the newest customer one
+    age_photos(ticket_id, range(limit, limit + 1), "2020-01-01T00:00:00.000Z")  # and the staff one
+    fresh = request(load_event, ticket_id, token, 10)["photo"]  # room again
+    listed = {
+        p["id"]: p["status"] for p in call(load_event, "cognito_staff", "ticket", id=ticket_id)["photos"]
+    }
+    assert list(listed.values()).count("REJECTED") == limit - 1
+    assert listed[fresh["id"]] == "PENDING" and listed[staff_photo["id"]] == "PENDING"  # others' untouched
+    for _ in range(limit - 2):  # 2 slots held: the newest of the first ten and the fresh one
+        request(load_event, ticket_id, token, 10)
+    with pytest.raises(ValidationError, match="customer photos, the most"):
+        request(load_event, ticket_id, token, 10)
+
+
 def test_twenty_concurrent_requests_at_nine_photos_one_succeeds(load_event: Any, s3: Any) -> None:
     ticket_id, token = new_ticket(load_event)
     for _ in range(9):
