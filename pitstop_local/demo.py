@@ -20,6 +20,18 @@ MOVE = """
 mutation Move($input: UpdateTicketStatusInput!) {
   updateTicketStatus(input: $input) { id status version }
 }"""
+ESTIMATE = """
+mutation Estimate($input: SendEstimateInput!) {
+  sendEstimate(input: $input) { id status version }
+}"""
+
+# The first ticket then gets an estimate to answer (the ticket moves to AWAITING_APPROVAL), so the board,
+# the tracking page and the console show one: lines as staff would write them, prices in minor units.
+DEMO_ESTIMATE_LINES: list[dict[str, Any]] = [
+    {"kind": "PART", "description": "Front brake pads (pair)", "quantity": 1, "unitPrice": 6490},
+    {"kind": "PART", "description": "Front brake discs", "quantity": 2, "unitPrice": 5850},
+    {"kind": "LABOR", "description": "Fit pads and discs, test drive", "quantity": 1.5, "unitPrice": 7200},
+]
 
 TICKETS: list[tuple[dict[str, Any], list[tuple[str, str | None]]]] = [
     (
@@ -80,4 +92,12 @@ def seed(settings: LocalSettings, outputs: dict[str, Any]) -> list[str]:
                     staff = {"Authorization": token}
                 change = {"id": created["id"], "status": status, "note": note, "expectedVersion": version}
                 version = _call(client, url, staff, MOVE, {"input": change})["updateTicketStatus"]["version"]
+            if ticket_input is TICKETS[0][0] and staff is not None:
+                estimate = {
+                    "ticketId": created["id"],
+                    "lines": DEMO_ESTIMATE_LINES,
+                    "note": "Pads and discs are both past their limit.",
+                    "expectedVersion": version,
+                }
+                _call(client, url, staff, ESTIMATE, {"input": estimate})
     return references

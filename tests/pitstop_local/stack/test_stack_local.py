@@ -224,7 +224,7 @@ def test_demo_data_and_a_clean_ctrl_c(local_stack_factory: Any) -> None:
 
         items = asyncio.run(listed())
         assert len(items) == 3
-        assert {t["status"] for t in items} == {"SUBMITTED", "RECEIVED", "DIAGNOSING"}
+        assert {t["status"] for t in items} == {"SUBMITTED", "RECEIVED", "AWAITING_APPROVAL"}
         assert all(t["customer"]["email"] is None or "example." in t["customer"]["email"] for t in items)
 
         def staff_mails() -> list[Any]:  # customers' own e-mails and SMS are in the outbox too
