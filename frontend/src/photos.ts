@@ -90,13 +90,17 @@ export async function uploadPhoto(target: UploadTarget, file: Blob, caption: str
     authMode,
   );
   const upload = data.requestPhotoUpload;
-  await postToS3(upload, file, onProgress);
-  const confirmed = await request<{ confirmPhotoUpload: Photo }>(
-    Q.confirmPhotoUpload,
-    { ticketId, trackingToken: trackingToken ?? null, photoId: upload.photo.id },
-    authMode,
-  );
-  return confirmed.confirmPhotoUpload;
+  const confirm = () =>
+    request<{ confirmPhotoUpload: Photo }>(Q.confirmPhotoUpload, { ticketId, trackingToken: trackingToken ?? null, photoId: upload.photo.id }, authMode);
+  try {
+    await postToS3(upload, file, onProgress);
+  } catch (uploadError) {
+    // The PENDING photo holds one of the uploader's slots until confirmed: confirming a photo whose
+    // object never arrived makes it REJECTED and frees the slot. Best effort; the POST's error is the news.
+    await confirm().catch(() => undefined);
+    throw uploadError;
+  }
+  return (await confirm()).confirmPhotoUpload;
 }
 
 /** What a subscription event says about the photos (events carry no urls and, for staff, not the

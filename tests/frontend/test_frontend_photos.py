@@ -1,6 +1,7 @@
 """Photos in real headless Chromium against the local stack, under the deployed CSP: the submit form
 with two photos (one resized in the browser), shown on the staff card; a staff photo, hidden until
-staff show it, then appearing live on the tracking page."""
+staff show it, then appearing live on the tracking page; an upload S3 refuses is still confirmed
+(REJECTED, its slot free) and the next photo goes."""
 
 from __future__ import annotations
 
@@ -132,3 +133,61 @@ def test_photos_from_submit_to_staff_card_and_back_to_the_customer_live(
     assert tracker.evaluate("window.__noReload") == 1, "the tracking page reloaded"
     assert_accessible(tracker)
     screenshot(tracker, "photos-tracking", PHONE)
+
+
+def test_a_refused_upload_is_confirmed_so_its_slot_is_free_and_the_next_photo_goes(
+    browsing: Any, api: Api
+) -> None:
+    """S3 refuses the first photo's POST: the row says so, the page still confirms it (the server
+    answers REJECTED and frees the customer's slot, instead of a PENDING photo holding it for good),
+    and the next photo, whose POST nothing stops, arrives READY."""
+    customer = browsing.new_page(DESKTOP)
+    customer.pitstop_log.allowed.append("status of 403")  # Chromium logs the refused POST
+    refused: list[str] = []
+
+    def refuse_first_upload(route: Any) -> None:
+        # Only the POST to S3 is multipart; the GraphQL calls and everything else pass.
+        is_upload = "multipart/form-data" in (route.request.headers.get("content-type") or "")
+        if is_upload and not refused:
+            refused.append(route.request.url)
+            route.fulfill(
+                status=403, content_type="application/xml", body="<Error><Code>AccessDenied</Code></Error>"
+            )
+        else:
+            route.fallback()
+
+    customer.route("**/*", refuse_first_upload)
+    customer.goto(browsing.url("/"))
+    customer.wait_for_selector("form")
+    fill_form(customer, description=f"Squeal when braking ({uuid.uuid4().hex[:8]})")
+    customer.set_input_files(
+        "#f-photos",
+        files=[
+            {"name": "refused.png", "mimeType": "image/png", "buffer": png(120, 90, (200, 40, 40))},
+            {"name": "disc.png", "mimeType": "image/png", "buffer": png(120, 90, (40, 160, 60))},
+        ],
+    )
+    customer.locator("[data-testid=photo-previews] li").nth(1).wait_for()
+    customer.get_by_role("button", name="Send request").click()
+    customer.wait_for_selector("[data-testid=uploads][data-done=true]")
+    customer.unroute("**/*", refuse_first_upload)
+
+    rows = customer.locator(".upload-row")
+    assert len(refused) == 1
+    assert rows.nth(0).get_attribute("data-result") == "failed"
+    assert "The upload was refused (HTTP 403)" in rows.nth(0).inner_text()  # the message as before
+    assert rows.nth(1).get_attribute("data-result") == "ok", rows.nth(1).inner_text()
+
+    link = customer.input_value("#tracking-link")
+    ticket_id = link.split("id=")[1].split("&")[0]
+    stored = api.call(PHOTOS_QUERY, {"id": ticket_id}, staff=True)["data"]["ticket"]["photos"]
+    # REJECTED does not count against the 10 customer photos; PENDING would, for good.
+    assert [p["status"] for p in stored] == ["REJECTED", "READY"], stored
+
+    # The tracking page lists the refused photo as not accepted (url null) next to the one that went.
+    tracker = browsing.new_page(PHONE)
+    tracker.goto(link)
+    tracker.wait_for_selector("[data-testid=photos] img")
+    items = tracker.locator("[data-testid=photos] li")
+    assert [items.nth(i).get_attribute("data-status") for i in range(items.count())] == ["REJECTED", "READY"]
+    assert items.nth(0).locator(".placeholder.rejected").count() == 1
