@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from resolvers import handler, photo_storage, photos, store
+from resolvers import dynamo_json, handler, photo_storage, photos, store
 from resolvers.errors import NotFoundError, UnauthorizedException, ValidationError
 
 BUCKET = "pitstop-photos-test"
@@ -275,9 +275,22 @@ def test_rejected_uploads_cannot_grow_the_ticket_without_end(load_event: Any, s3
     listed: past MAX_LISTED the ticket refuses more, so its item stays small and staff can still change
     it."""
     ticket_id, token = new_ticket(load_event)
-    for _ in range(photos.MAX_LISTED):
+    for _ in range(2):  # two real cycles, then the rest as those cycles leave the item
         photo = request(load_event, ticket_id, token, 10)["photo"]
         assert confirm(load_event, ticket_id, token, photo["id"])["status"] == "REJECTED"
+    stored = store.get(ticket_id)
+    assert stored is not None
+    rejected = stored.ticket["photos"][0]
+    store.client().update_item(
+        TableName=store.table_name(),
+        Key={"pk": {"S": f"TICKET#{ticket_id}"}},
+        UpdateExpression="SET photos = list_append(photos, :more)",
+        ExpressionAttributeValues=dynamo_json.serialize_item(
+            {":more": [{**rejected, "id": f"earlier-{n}"} for n in range(photos.MAX_LISTED - 3)]}
+        ),
+    )
+    last = request(load_event, ticket_id, token, 10)["photo"]  # the MAX_LISTED-th: still room
+    assert confirm(load_event, ticket_id, token, last["id"])["status"] == "REJECTED"
     with pytest.raises(ValidationError, match=f"already lists {photos.MAX_LISTED} photos"):
         request(load_event, ticket_id, token, 10)
     with pytest.raises(ValidationError, match=f"already lists {photos.MAX_LISTED} photos"):
