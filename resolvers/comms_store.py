@@ -208,7 +208,7 @@ def claim(key: str, ttl_seconds: float) -> str:
 
 
 def settle(key: str, ticket_id: str, state: str, entry: Mapping[str, Any], *, log: bool = True) -> None:
-    """The claim's new state and (with `log`) the delivery-log entry, in one transaction. The log
+    """The claim's new state and (with `log`) the delivery-log entry, together in one transaction. The log
     keeps its newest DELIVERY_LOG_MAX_ENTRIES: read, trim, and write back under a condition on
     `notificationsSeq` (every log write adds one), so a concurrent writer makes this one retry
     rather than lose its entry."""
@@ -240,12 +240,14 @@ def settle(key: str, ticket_id: str, state: str, entry: Mapping[str, Any], *, lo
                 "TableName": store.table_name(),
                 "Key": ticket_key,
                 "UpdateExpression": "SET notifications = :entries, notificationsSeq = :next",
+                # the log as it was read: its sequence number, or none yet on a ticket that exists
                 "ConditionExpression": (
-                    "attribute_exists(pk) AND "
-                    "(notificationsSeq = :seq OR (attribute_not_exists(notificationsSeq) AND :seq = :zero))"
+                    "notificationsSeq = :seq"
+                    if seq
+                    else "attribute_exists(pk) AND attribute_not_exists(notificationsSeq)"
                 ),
                 "ExpressionAttributeValues": dynamo_json.serialize_item(
-                    {":entries": entries, ":next": seq + 1, ":seq": seq, ":zero": 0}
+                    {":entries": entries, ":next": seq + 1} | ({":seq": seq} if seq else {})
                 ),
             }
         }
